@@ -1,0 +1,65 @@
+import type { EventEnvelope } from "@agentcast/protocol";
+import { taskIdOfRoom } from "@agentcast/protocol";
+import { createShardedAdapter } from "@socket.io/redis-adapter";
+import type { Redis } from "ioredis";
+import type { Namespace } from "socket.io";
+import type { Adapter } from "socket.io-adapter";
+
+/** ClusterAdapter MessageType.BROADCAST and socket.io-parser PacketType.EVENT. */
+const BROADCAST = 3;
+const EVENT_PACKET = 2;
+
+export type TaskEventHandler = (taskId: string, room: string, envelope: EventEnvelope) => void;
+
+interface ClusterMessage {
+  uid?: string;
+  nsp?: string;
+  type?: number;
+  data?: {
+    requestId?: string;
+    opts?: { rooms?: unknown[]; except?: unknown[] };
+    packet?: { type?: number; data?: unknown[] };
+  };
+}
+
+/**
+ * The sharded Redis adapter (dynamic subscriptions: a pod only receives the rooms it holds), with
+ * one change: a broadcast of `event` to a single `task:{id}` room is handed to `onTaskEvent`
+ * instead of being written to every socket in the room. The gateway's subscriptions decide per
+ * socket — deliver, hold back while the socket catches up on history, or drop a duplicate — so
+ * each socket sees every seq once and in order. `test/task-event-adapter.test.ts` pins the hook
+ * against the installed adapter.
+ */
+export function createTaskEventAdapter(pub: Redis, sub: Redis, onTaskEvent: TaskEventHandler): (nsp: Namespace) => Adapter {
+  const sharded = createShardedAdapter(pub, sub, { subscriptionMode: "dynamic" });
+  // A plain function, not an arrow: Socket.IO calls it with `new`.
+  return function taskEventAdapter(nsp: Namespace) {
+    const adapter = sharded(nsp) as unknown as Adapter & { onMessage(m: ClusterMessage, offset?: string): void };
+    const original = adapter.onMessage.bind(adapter);
+    adapter.onMessage = (message: ClusterMessage, offset?: string) => {
+      const routed = routeOf(message);
+      if (routed) onTaskEvent(routed.taskId, routed.room, routed.envelope);
+      else original(message, offset);
+    };
+    return adapter;
+  };
+}
+
+function routeOf(m: ClusterMessage): { taskId: string; room: string; envelope: EventEnvelope } | undefined {
+  if (m.type !== BROADCAST || m.nsp !== "/" || !m.data || m.data.requestId !== undefined) return undefined;
+  const rooms = m.data.opts?.rooms;
+  const packet = m.data.packet;
+  if (rooms?.length !== 1 || (m.data.opts?.except?.length ?? 0) > 0) return undefined;
+  if (!packet || packet.type !== EVENT_PACKET || packet.data?.[0] !== "event" || packet.data.length !== 2) return undefined;
+  const room = rooms[0];
+  if (typeof room !== "string") return undefined;
+  const taskId = taskIdOfRoom(room);
+  const envelope = packet.data[1] as EventEnvelope | undefined;
+  if (!taskId || typeof envelope !== "object" || envelope === null || typeof envelope.seq !== "number") return undefined;
+  return { taskId, room, envelope };
+}
+
+/** Shard channel of a room, as the sharded adapter names it. */
+export function roomChannel(room: string, channelPrefix = "socket.io", nsp = "/"): string {
+  return `${channelPrefix}#${nsp}#${room}#`;
+}

@@ -1,0 +1,59 @@
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { errors, type JWTVerifyGetKey, jwtVerify } from "jose";
+
+export type TokenFailure = "token_missing" | "token_invalid" | "token_expired";
+export type VerifiedToken = { ok: true; userId: string; expiresAt: number | undefined } | { ok: false; code: TokenFailure; reason: string };
+
+export interface TokenVerifierOptions {
+  secret?: string | undefined;
+  publicKeyPem?: string | undefined;
+  issuer?: string | undefined;
+  audience?: string | undefined;
+}
+
+/**
+ * Verifies JWTs. Algorithms are pinned to the configured keys: HS256 with JWT_SECRET, RS256 or
+ * ES256 (by key type) with JWT_PUBLIC_KEY; `alg: none` and HS/RS confusion are refused.
+ */
+export function createTokenVerifier(opts: TokenVerifierOptions): (token: string | undefined) => Promise<VerifiedToken> {
+  const keys = new Map<string, Uint8Array | KeyObject>();
+  if (opts.secret) keys.set("HS256", new TextEncoder().encode(opts.secret));
+  if (opts.publicKeyPem) {
+    const key = createPublicKey(opts.publicKeyPem);
+    const alg = key.asymmetricKeyType === "rsa" ? "RS256" : key.asymmetricKeyType === "ec" ? "ES256" : undefined;
+    if (!alg) throw new Error(`JWT_PUBLIC_KEY: unsupported key type ${key.asymmetricKeyType}; use RSA or EC P-256`);
+    keys.set(alg, key);
+  }
+  const algorithms = [...keys.keys()];
+  const getKey: JWTVerifyGetKey = (header) => {
+    const key = keys.get(header.alg);
+    if (!key) throw new errors.JOSEAlgNotAllowed(`alg ${header.alg} not allowed`);
+    return key;
+  };
+  const verifyOpts = {
+    algorithms,
+    ...(opts.issuer ? { issuer: opts.issuer } : {}),
+    ...(opts.audience ? { audience: opts.audience } : {}),
+  };
+
+  return async (token) => {
+    if (!token) return { ok: false, code: "token_missing", reason: "no token" };
+    try {
+      const { payload } = await jwtVerify(token, getKey, verifyOpts);
+      if (typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 256) {
+        return { ok: false, code: "token_invalid", reason: "sub claim missing or invalid" };
+      }
+      return { ok: true, userId: payload.sub, expiresAt: payload.exp };
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) return { ok: false, code: "token_expired", reason: err.message };
+      return { ok: false, code: "token_invalid", reason: err instanceof Error ? err.message : String(err) };
+    }
+  };
+}
+
+/** The bearer token of an `Authorization` header value, if any. */
+export function bearerToken(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = value?.match(/^Bearer\s+(\S+)\s*$/i);
+  return match?.[1];
+}

@@ -1,0 +1,15 @@
+import type { TaskStore } from "@agentcast/store";
+import type { Logger } from "pino";
+import type { Socket } from "socket.io";
+import type { RunService } from "../runs/run-service.js";
+import type { TaskSubscriptions } from "../subscriptions/task-subscriptions.js";
+
+/** What a command handler may use. */
+export interface CommandContext {
+  socket: Socket;
+  userId: string;
+  logger: Logger;
+  tasks: TaskStore;
+  subscriptions: TaskSubscriptions;
+  runs: RunService;
+}

@@ -1,0 +1,77 @@
+import { type CommandName, commandSchemas, type ErrorBody, type ErrorCode, errorBody, isCommandName } from "@agentcast/protocol";
+import type { z } from "zod";
+import { CommandError } from "./command-error.js";
+import type { CommandContext } from "./context.js";
+import { handlers } from "./handlers.js";
+
+type AckFn = (body: unknown) => void;
+
+export interface DispatchHooks {
+  onCommand?: (command: string, outcome: "ok" | ErrorCode) => void;
+  /** Maps an unexpected error to a code (e.g. `unavailable` when Redis is down). */
+  classifyError?: (err: unknown) => ErrorCode;
+}
+
+/**
+ * Routes every event a client sends. Known commands are validated (zod) and run one at a time per
+ * socket, in the order they arrived; every failure answers `{ ok: false, error }` in the ack and,
+ * when the client gave no ack, as an `error` event. Unknown events — including output names such
+ * as `agent_started` — get `unknown_event` and change nothing. The connection always stays open.
+ */
+export function attachCommands(ctx: CommandContext, hooks: DispatchHooks = {}): void {
+  let chain: Promise<void> = Promise.resolve();
+  ctx.socket.onAny((event: string, ...args: unknown[]) => {
+    const ack = typeof args[args.length - 1] === "function" ? (args.pop() as AckFn) : undefined;
+    if (!isCommandName(event)) {
+      hooks.onCommand?.("unknown", "unknown_event");
+      fail(
+        ctx,
+        event,
+        ack,
+        errorBody("unknown_event", `Unknown event "${String(event).slice(0, 64)}"; see docs/protocol.md for the commands`),
+      );
+      return;
+    }
+    chain = chain.then(() => run(ctx, hooks, event, args[0], ack));
+  });
+}
+
+async function run(ctx: CommandContext, hooks: DispatchHooks, command: CommandName, payload: unknown, ack: AckFn | undefined) {
+  const parsed = commandSchemas[command].safeParse(payload);
+  if (!parsed.success) {
+    hooks.onCommand?.(command, "invalid_payload");
+    fail(ctx, command, ack, payloadError(parsed.error));
+    return;
+  }
+  let after: (() => Promise<void>) | undefined;
+  try {
+    // biome-ignore lint/suspicious/noExplicitAny: the handler table is indexed by the validated command name
+    const result = await handlers[command](ctx, parsed.data as any);
+    after = result.after;
+    hooks.onCommand?.(command, "ok");
+    ack?.({ ok: true, ...result.body });
+  } catch (err) {
+    const code = err instanceof CommandError ? err.code : (hooks.classifyError?.(err) ?? "internal_error");
+    if (!(err instanceof CommandError)) ctx.logger.error({ err, command }, "command failed");
+    hooks.onCommand?.(command, code);
+    fail(ctx, command, ack, err instanceof CommandError ? errorBody(code, err.message) : errorBody(code));
+    return;
+  }
+  if (after) void after().catch((err) => ctx.logger.error({ err, command }, "command follow-up failed"));
+}
+
+function fail(ctx: CommandContext, event: string, ack: AckFn | undefined, error: ErrorBody): void {
+  ctx.logger.debug({ event, code: error.code }, "command refused");
+  if (ack) ack({ ok: false, error });
+  if (!ack || error.code === "unknown_event") ctx.socket.emit("error", { ...error, event: String(event).slice(0, 64) });
+}
+
+function payloadError(error: z.ZodError): ErrorBody {
+  const tooBig = error.issues.find((i) => i.code === "too_big");
+  if (tooBig) return errorBody("payload_too_large", `${tooBig.path.join(".") || "payload"}: ${tooBig.message}`);
+  const first = error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join(".") || "payload"}: ${i.message}`)
+    .join("; ");
+  return errorBody("invalid_payload", first);
+}

@@ -1,0 +1,54 @@
+import type { CommandName, CommandPayload, CommandResults } from "@agentcast/protocol";
+import { CommandError } from "./command-error.js";
+import type { CommandContext } from "./context.js";
+
+/** A handler returns its ack body (sent as `{ ok: true, ...body }`) and an optional follow-up. */
+export type HandlerResult<C extends CommandName> = { body: CommandResults[C]; after?: () => Promise<void> };
+type Handler<C extends CommandName> = (ctx: CommandContext, payload: CommandPayload<C>) => Promise<HandlerResult<C>>;
+
+async function ownTask(ctx: CommandContext, taskId: string) {
+  const owned = await ctx.tasks.getOwnedTask(ctx.userId, taskId);
+  if (!owned.ok) throw new CommandError(owned.code);
+  return owned.task;
+}
+
+export const handlers: { [C in CommandName]: Handler<C> } = {
+  async user_message(ctx, { text, taskId }) {
+    let replay: (() => Promise<void>) | undefined;
+    const started = await ctx.runs.start(ctx.userId, text, taskId, async (id, lastSeq) => {
+      // In the room (confirmed) before the job exists, so the run's first event reaches this pod.
+      ({ replay } = await ctx.subscriptions.subscribe(ctx.socket, id, lastSeq));
+    });
+    return { body: started, ...(replay ? { after: replay } : {}) };
+  },
+
+  async subscribe(ctx, { taskId, sinceSeq }) {
+    await ownTask(ctx, taskId);
+    const { start, replay } = await ctx.subscriptions.subscribe(ctx.socket, taskId, sinceSeq ?? 0);
+    return { body: { taskId, ...start }, after: replay };
+  },
+
+  async unsubscribe(ctx, { taskId }) {
+    ctx.subscriptions.unsubscribe(ctx.socket, taskId);
+    return { body: { taskId } };
+  },
+
+  async cancel(ctx, { taskId }) {
+    const res = await ctx.tasks.requestCancel(ctx.userId, taskId);
+    if (!res.ok) throw new CommandError(res.code);
+    return { body: { taskId, runId: res.runId } };
+  },
+
+  async user_response(ctx, { taskId, questionId, response }) {
+    const res = await ctx.tasks.answerQuestion(ctx.userId, taskId, questionId, response);
+    if (!res.ok)
+      throw new CommandError(res.code, res.code === "not_found" ? "No such task or no open question with this questionId" : undefined);
+    return { body: { taskId, questionId } };
+  },
+
+  async ping(ctx) {
+    const ts = Date.now();
+    ctx.socket.emit("pong", { ts });
+    return { body: { ts } };
+  },
+};

@@ -1,0 +1,72 @@
+import { hostname } from "node:os";
+import { optionalEnvString, parseEnv, portSchema } from "@agentcast/runtime";
+import { z } from "zod";
+
+const port = (fallback: number) => portSchema(z, fallback);
+const optionalString = optionalEnvString(z);
+
+/** Gateway configuration from the environment. Each field: env key, default, meaning. */
+export const gatewayConfigSchema = z
+  .object({
+    /** PORT: HTTP + Socket.IO port (0 = any free port). */
+    PORT: port(3000),
+    /** HOST: interface to bind. */
+    HOST: z.string().min(1).default("0.0.0.0"),
+    /** REDIS_URL: Redis for pub/sub, history and the run queue. */
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .default("redis://127.0.0.1:6379"),
+    /** REDIS_KEY_PREFIX: prefix of every Redis key (and the BullMQ queue). */
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,32}$/, "must be 1-32 of A-Z a-z 0-9 _ . -")
+      .default("ac"),
+    /** JWT_SECRET: HS256 secret. */
+    JWT_SECRET: optionalString,
+    /** JWT_PUBLIC_KEY: PEM (SPKI) public key for RS256 or ES256. */
+    JWT_PUBLIC_KEY: optionalString,
+    /** JWT_ISSUER: required `iss` claim, if set. */
+    JWT_ISSUER: optionalString,
+    /** JWT_AUDIENCE: required `aud` claim, if set. */
+    JWT_AUDIENCE: optionalString,
+    /** GATEWAY_ID: this process's id in logs, metrics and connection_established. */
+    GATEWAY_ID: z.string().min(1).max(128).default(`gw-${hostname()}-${process.pid}`),
+    /** METRICS_PORT: Prometheus /metrics port (0 = any free port). */
+    METRICS_PORT: port(9464),
+    /** CORS_ORIGINS: comma-separated allowed origins for browsers ("*" = any); empty = no CORS. */
+    CORS_ORIGINS: z
+      .string()
+      .default("")
+      .transform((v) =>
+        v
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    /** HISTORY_TTL_SECONDS: idle lifetime of a task and its history. */
+    HISTORY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
+    /** LOG_LEVEL: pino level. */
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256/ES256)" });
+    }
+  });
+
+export type GatewayConfig = Readonly<z.infer<typeof gatewayConfigSchema>>;
+
+/** Parses the environment; throws ConfigError naming every bad variable. */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return parseEnv(gatewayConfigSchema, env, "gateway");
+}
+
+/** The config with secrets redacted, for --print-config and the boot log. */
+export function redactConfig(config: GatewayConfig): Record<string, unknown> {
+  return {
+    ...config,
+    JWT_SECRET: config.JWT_SECRET ? "<set>" : undefined,
+    JWT_PUBLIC_KEY: config.JWT_PUBLIC_KEY ? "<set>" : undefined,
+  };
+}

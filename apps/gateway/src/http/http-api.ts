@@ -1,0 +1,126 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { commandSchemas, ID_PATTERN, LIMITS } from "@agentcast/protocol";
+import type { EventLog, TaskStore } from "@agentcast/store";
+import type { Logger } from "pino";
+import { bearerToken, type VerifiedToken } from "../auth/token-verifier.js";
+import { CommandError } from "../commands/command-error.js";
+import type { RunService } from "../runs/run-service.js";
+import { BodyError, readJson, sendError, sendJson } from "./respond.js";
+
+export interface HttpApiDeps {
+  gatewayId: string;
+  verifyToken: (token: string | undefined) => Promise<VerifiedToken>;
+  tasks: TaskStore;
+  eventLog: EventLog;
+  runs: RunService;
+  isReady: () => { ready: boolean; redis: boolean; draining: boolean };
+  corsOrigins: readonly string[];
+  logger: Logger;
+}
+
+const MAX_BODY_BYTES = 4 * LIMITS.maxTextChars + 1024;
+const TASK_PATH = /^\/v1\/tasks\/([^/]+)(\/events)?$/;
+
+/** The small HTTP API next to Socket.IO: health, readiness, tasks and their history. */
+export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(deps, req, res).catch((err) => {
+      if (err instanceof BodyError) return sendError(res, err.code, err.message);
+      if (err instanceof CommandError) return sendError(res, err.code, err.message);
+      deps.logger.error({ err, url: req.url }, "http request failed");
+      if (!res.headersSent) sendError(res, "internal_error");
+    });
+  };
+}
+
+async function handle(deps: HttpApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://gateway");
+  const path = url.pathname;
+  applyCors(deps.corsOrigins, req, res);
+  if (req.method === "OPTIONS") {
+    res.writeHead(204).end();
+    return;
+  }
+  if (path === "/healthz") return sendJson(res, 200, { status: "ok", gatewayId: deps.gatewayId });
+  if (path === "/readyz") {
+    const r = deps.isReady();
+    return sendJson(res, r.ready ? 200 : 503, { ...r, gatewayId: deps.gatewayId });
+  }
+  if (!path.startsWith("/v1/")) return sendError(res, "not_found", "No such route");
+
+  const auth = await deps.verifyToken(bearerToken(req.headers.authorization));
+  if (!auth.ok) return sendError(res, auth.code);
+  const userId = auth.userId;
+
+  if (path === "/v1/tasks" && req.method === "POST") {
+    const parsed = commandSchemas.user_message.safeParse(await readJson(req, MAX_BODY_BYTES));
+    if (!parsed.success) {
+      const tooBig = parsed.error.issues.some((i) => i.code === "too_big");
+      return sendError(res, tooBig ? "payload_too_large" : "invalid_payload", parsed.error.issues[0]?.message);
+    }
+    const started = await deps.runs.start(userId, parsed.data.text, parsed.data.taskId);
+    return sendJson(res, 202, started);
+  }
+  if (path === "/v1/tasks" && req.method === "GET") {
+    const limit = intParam(url, "limit", 20, 1, 100);
+    const cursor = url.searchParams.get("cursor");
+    const before = cursor === null ? undefined : Number(cursor);
+    if (before !== undefined && !Number.isFinite(before)) return sendError(res, "invalid_payload", "cursor must be a number");
+    const page = await deps.tasks.listTasks(userId, limit, before);
+    return sendJson(res, 200, { tasks: page.tasks.map(publicTask), nextCursor: page.nextCursor === null ? null : String(page.nextCursor) });
+  }
+  const match = TASK_PATH.exec(path);
+  if (match && req.method === "GET") {
+    const taskId = decodeURIComponent(match[1] as string);
+    if (!ID_PATTERN.test(taskId)) return sendError(res, "not_found", "No such task");
+    const owned = await deps.tasks.getOwnedTask(userId, taskId);
+    if (!owned.ok) return sendError(res, owned.code);
+    if (!match[2]) return sendJson(res, 200, publicTask(owned.task));
+    const sinceSeq = intParam(url, "sinceSeq", 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(url, "limit", LIMITS.maxEventsPerPage, 1, LIMITS.maxEventsPerPage);
+    const [events, firstSeq] = await Promise.all([deps.eventLog.readAfter(taskId, sinceSeq, limit), deps.eventLog.firstSeq(taskId)]);
+    const last = events[events.length - 1];
+    const truncated = sinceSeq < owned.task.lastSeq && (firstSeq ?? owned.task.lastSeq + 1) > sinceSeq + 1;
+    return sendJson(res, 200, {
+      taskId,
+      lastSeq: owned.task.lastSeq,
+      events,
+      ...(truncated ? { truncated: true, firstSeq: firstSeq ?? owned.task.lastSeq + 1 } : {}),
+      nextSinceSeq: last && last.seq < owned.task.lastSeq ? last.seq : null,
+    });
+  }
+  return sendError(res, "not_found", "No such route");
+}
+
+function publicTask(t: {
+  taskId: string;
+  status: string;
+  lastSeq: number;
+  runId: string;
+  title: string;
+  runs: number;
+  createdAt: number;
+  updatedAt: number;
+}) {
+  const { taskId, status, lastSeq, runId, title, runs, createdAt, updatedAt } = t;
+  return { taskId, status, lastSeq, runId, title, runs, createdAt, updatedAt };
+}
+
+function intParam(url: URL, name: string, fallback: number, min: number, max: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new BodyError("invalid_payload", `${name} must be an integer ${min}-${max}`);
+  return n;
+}
+
+function applyCors(origins: readonly string[], req: IncomingMessage, res: ServerResponse): void {
+  const origin = req.headers.origin;
+  if (!origin || origins.length === 0) return;
+  if (!origins.includes("*") && !origins.includes(origin)) return;
+  res.setHeader("access-control-allow-origin", origin);
+  res.setHeader("vary", "origin");
+  res.setHeader("access-control-allow-headers", "authorization, content-type");
+  res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
+  res.setHeader("access-control-max-age", "600");
+}

@@ -1,0 +1,216 @@
+import type { EventEnvelope } from "@agentcast/protocol";
+import { taskRoom } from "@agentcast/protocol";
+import type { EventLog } from "@agentcast/store";
+import type { Logger } from "pino";
+import type { Namespace, Socket } from "socket.io";
+
+/** One socket's subscription to one task. */
+interface Subscription {
+  readonly taskId: string;
+  readonly room: string;
+  /** Highest seq delivered to the socket (or skipped as truncated). */
+  lastSeq: number;
+  /** While true, live events are held in `pending` and history is being replayed. */
+  catchingUp: boolean;
+  pending: EventEnvelope[];
+  /** Live events were dropped because `pending` was full; history must be read again. */
+  overflowed: boolean;
+  closed: boolean;
+}
+
+export interface SubscriptionStart {
+  lastSeq: number;
+  truncated?: true;
+  firstSeq?: number;
+}
+
+export interface TaskSubscriptionsOptions {
+  nsp: Namespace;
+  eventLog: EventLog;
+  /** Resolves once this pod's Redis subscription to the room's channel is confirmed. */
+  confirmRoom: (room: string) => Promise<void>;
+  /** The task's lastSeq and the seq of its oldest retained event. */
+  readPosition: (taskId: string) => Promise<{ lastSeq: number; firstSeq: number | undefined }>;
+  logger: Logger;
+  onDelivered?: (envelope: EventEnvelope, replayed: boolean) => void;
+  replayPageSize?: number;
+  maxPendingPerSubscription?: number;
+  maxReplayRetries?: number;
+}
+
+/**
+ * Delivers each task's events to its subscribed sockets exactly once and in seq order.
+ *
+ * Order of a subscribe: join the room and wait until the pod's SSUBSCRIBE is confirmed, *then*
+ * read history — so every event is either in what we read or arrives live afterwards. Live events
+ * that arrive while the socket catches up are held back and merged by seq; a gap in live events
+ * (a lost pub/sub message) sends the socket back to history. Nothing is delivered twice because
+ * each subscription remembers the last seq it delivered.
+ */
+export class TaskSubscriptions {
+  private readonly bySocket = new Map<string, Map<string, Subscription>>();
+  private readonly pageSize: number;
+  private readonly maxPending: number;
+  private readonly maxRetries: number;
+
+  constructor(private readonly opts: TaskSubscriptionsOptions) {
+    this.pageSize = opts.replayPageSize ?? 500;
+    this.maxPending = opts.maxPendingPerSubscription ?? 10_000;
+    this.maxRetries = opts.maxReplayRetries ?? 5;
+  }
+
+  /**
+   * Subscribes `socket` to `taskId` from `sinceSeq`. Resolves when live events are being captured,
+   * with the position to put in the ack; call `replay()` after acking to send the history.
+   * Subscribing again on the same socket never re-sends what it already delivered.
+   */
+  async subscribe(socket: Socket, taskId: string, sinceSeq: number): Promise<{ start: SubscriptionStart; replay: () => Promise<void> }> {
+    const existing = this.bySocket.get(socket.id)?.get(taskId);
+    if (existing) {
+      const { lastSeq } = await this.opts.readPosition(taskId);
+      return { start: { lastSeq }, replay: async () => {} };
+    }
+    const room = taskRoom(taskId);
+    const sub: Subscription = {
+      taskId,
+      room,
+      lastSeq: sinceSeq,
+      catchingUp: true,
+      pending: [],
+      overflowed: false,
+      closed: false,
+    };
+    const subs = this.bySocket.get(socket.id) ?? new Map<string, Subscription>();
+    this.bySocket.set(socket.id, subs);
+    subs.set(taskId, sub);
+    socket.join(room);
+    try {
+      await this.opts.confirmRoom(room);
+      const position = await this.opts.readPosition(taskId);
+      const start: SubscriptionStart = { lastSeq: position.lastSeq };
+      if (sinceSeq < position.lastSeq) {
+        const firstSeq = position.firstSeq ?? position.lastSeq + 1;
+        if (firstSeq > sinceSeq + 1) {
+          start.truncated = true;
+          start.firstSeq = firstSeq;
+          sub.lastSeq = firstSeq - 1;
+        }
+      }
+      return { start, replay: () => this.catchUp(socket, sub) };
+    } catch (err) {
+      this.remove(socket, taskId);
+      throw err;
+    }
+  }
+
+  unsubscribe(socket: Socket, taskId: string): void {
+    this.remove(socket, taskId);
+  }
+
+  isSubscribed(socketId: string, taskId: string): boolean {
+    return this.bySocket.get(socketId)?.has(taskId) ?? false;
+  }
+
+  /** Forget a disconnected socket (Socket.IO has already removed it from its rooms). */
+  dropSocket(socketId: string): void {
+    const subs = this.bySocket.get(socketId);
+    if (!subs) return;
+    for (const sub of subs.values()) sub.closed = true;
+    this.bySocket.delete(socketId);
+  }
+
+  /** A live event for a task room this pod holds (called by the adapter hook). */
+  onLiveEvent(taskId: string, room: string, envelope: EventEnvelope): void {
+    const sids = this.opts.nsp.adapter.rooms.get(room);
+    if (!sids) return;
+    for (const sid of sids) {
+      const sub = this.bySocket.get(sid)?.get(taskId);
+      const socket = this.opts.nsp.sockets.get(sid);
+      if (!sub || !socket) continue;
+      if (sub.catchingUp) {
+        if (sub.pending.length < this.maxPending) sub.pending.push(envelope);
+        else sub.overflowed = true;
+      } else if (envelope.seq === sub.lastSeq + 1) {
+        this.deliver(socket, sub, envelope, false);
+      } else if (envelope.seq > sub.lastSeq + 1) {
+        // A live message was lost (e.g. a Redis reconnect): fill the gap from history.
+        this.opts.logger.warn({ taskId, socketId: sid, lastSeq: sub.lastSeq, gotSeq: envelope.seq }, "live gap; replaying from history");
+        sub.catchingUp = true;
+        sub.pending = [envelope];
+        void this.catchUp(socket, sub);
+      }
+      // else: a duplicate of something already delivered
+    }
+  }
+
+  private deliver(socket: Socket, sub: Subscription, envelope: EventEnvelope, replayed: boolean): void {
+    socket.emit("event", envelope);
+    sub.lastSeq = envelope.seq;
+    this.opts.onDelivered?.(envelope, replayed);
+  }
+
+  /** Replays history after sub.lastSeq, merges held-back live events, then switches to live. */
+  private async catchUp(socket: Socket, sub: Subscription): Promise<void> {
+    let failures = 0;
+    let emptyGapRounds = 0;
+    while (!sub.closed) {
+      let page: EventEnvelope[];
+      try {
+        page = await this.opts.eventLog.readAfter(sub.taskId, sub.lastSeq, this.pageSize);
+      } catch (err) {
+        failures += 1;
+        this.opts.logger.warn({ err, taskId: sub.taskId, socketId: socket.id, failures }, "history read failed");
+        if (failures > this.maxRetries) {
+          // Never stall silently: the client reconnects and resumes with sinceSeq.
+          socket.disconnect(true);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 50 * 2 ** failures));
+        continue;
+      }
+      if (sub.closed || !socket.connected) return;
+      for (const e of page) {
+        if (e.seq <= sub.lastSeq) continue;
+        if (e.seq > sub.lastSeq + 1) {
+          this.opts.logger.warn({ taskId: sub.taskId, after: sub.lastSeq, next: e.seq }, "history trimmed during replay");
+        }
+        this.deliver(socket, sub, e, true);
+      }
+      if (page.length === this.pageSize) continue;
+      // History is exhausted as of that read: merge the live events held back meanwhile.
+      sub.pending.sort((a, b) => a.seq - b.seq);
+      let gap = sub.overflowed;
+      for (const e of sub.pending) {
+        if (e.seq <= sub.lastSeq) continue;
+        if (e.seq !== sub.lastSeq + 1) {
+          gap = true;
+          break;
+        }
+        this.deliver(socket, sub, e, false);
+      }
+      if (gap && page.length === 0 && !sub.overflowed && ++emptyGapRounds > 3) {
+        // History lacks events that live delivery skipped (history deleted or expired): go on in order.
+        this.opts.logger.warn({ taskId: sub.taskId, after: sub.lastSeq }, "events missing from history; skipping the hole");
+        for (const e of sub.pending) if (e.seq > sub.lastSeq) this.deliver(socket, sub, e, false);
+        gap = false;
+      }
+      if (!gap) {
+        sub.catchingUp = false;
+        sub.pending = [];
+        return;
+      }
+      sub.pending = sub.pending.filter((e) => e.seq > sub.lastSeq);
+      sub.overflowed = false;
+    }
+  }
+
+  private remove(socket: Socket, taskId: string): void {
+    const subs = this.bySocket.get(socket.id);
+    const sub = subs?.get(taskId);
+    if (!subs || !sub) return;
+    sub.closed = true;
+    subs.delete(taskId);
+    if (subs.size === 0) this.bySocket.delete(socket.id);
+    socket.leave(sub.room);
+  }
+}

@@ -1,0 +1,47 @@
+/** What an agent sees of its run. Every method publishes through the run rules. */
+export interface AgentContext {
+  readonly input: string;
+  readonly taskId: string;
+  readonly runId: string;
+  readonly userId: string;
+  /** Aborted when the user cancels the run. */
+  readonly signal: AbortSignal;
+  thinking(text: string): Promise<void>;
+  progress(percent: number, message: string): Promise<void>;
+  output(delta: string): Promise<void>;
+  /** Runs `fn` as a tool call: tool_executing, then tool_completed with ok/result/error and duration. */
+  tool<T>(tool: string, args: Record<string, unknown>, fn: () => Promise<T> | T): Promise<T>;
+  /** Asks the user (agent_question) and resolves with their `user_response`. */
+  ask(prompt: string): Promise<string>;
+  /** A pause that ends early (rejecting) when the run is cancelled. */
+  sleep(ms: number): Promise<void>;
+}
+
+export interface AgentResult {
+  result?: unknown;
+}
+
+export interface Agent {
+  readonly name: string;
+  run(ctx: AgentContext): Promise<AgentResult>;
+}
+
+/** Thrown by an agent to end its run with `agent_error { code, message, retryable }`. */
+export class AgentFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable = false,
+  ) {
+    super(message);
+    this.name = "AgentFailure";
+  }
+}
+
+/** The run was cancelled by its user. */
+export class RunCancelled extends Error {
+  constructor() {
+    super("run cancelled");
+    this.name = "RunCancelled";
+  }
+}

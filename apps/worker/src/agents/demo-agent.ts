@@ -1,0 +1,82 @@
+import { type Agent, type AgentContext, AgentFailure } from "./agent.js";
+import { evaluate, findExpression } from "./calculator.js";
+
+export interface DemoDirectives {
+  ask: boolean;
+  fail: boolean;
+  slow: boolean;
+  /** Number of tool calls (default 1, at most 50). */
+  tools: number;
+  /** The text without directives. */
+  text: string;
+}
+
+const MAX_TOOLS = 50;
+
+/** Reads `/ask`, `/fail`, `/slow` and `/tools N` out of a message. */
+export function parseDirectives(input: string): DemoDirectives {
+  let tools = 1;
+  const text = input
+    .replace(/(^|\s)\/tools\s+(\d+)(?=\s|$)/gi, (_m, pre: string, n: string) => {
+      tools = Math.min(Number(n), MAX_TOOLS);
+      return pre;
+    })
+    .replace(/(^|\s)\/(ask|fail|slow)(?=\s|$)/gi, "$1")
+    .replace(/\s+/g, " ")
+    .trim();
+  const has = (d: string) => new RegExp(`(^|\\s)/${d}(\\s|$)`, "i").test(input);
+  return { ask: has("ask"), fail: has("fail"), slow: has("slow"), tools, text };
+}
+
+/**
+ * The deterministic demo agent: thinks, calls a calculator on an arithmetic expression in the text
+ * (else a clock), reports progress, optionally asks a question, streams its answer and completes.
+ */
+export function createDemoAgent(stepMs: number): Agent {
+  return {
+    name: "demo",
+    async run(ctx: AgentContext) {
+      const d = parseDirectives(ctx.input);
+      const step = d.slow ? stepMs * 10 : stepMs;
+      await ctx.thinking(`Reading the request: "${d.text.slice(0, 120)}"`);
+      await ctx.progress(10, "Understanding the request");
+      await ctx.sleep(step);
+      if (d.fail) {
+        await ctx.thinking("This request asks me to fail (/fail).");
+        throw new AgentFailure("agent_failed", "The demo agent was asked to fail (/fail)");
+      }
+      const expression = findExpression(d.text);
+      let answer = "";
+      for (let i = 0; i < d.tools; i++) {
+        if (expression) {
+          try {
+            const value = await ctx.tool("calculator", { expression }, () => evaluate(expression));
+            answer = `${expression} = ${value}`;
+          } catch (err) {
+            if (ctx.signal.aborted) throw err;
+            answer = `I could not compute ${expression}: ${(err as Error).message}`;
+          }
+        } else {
+          const now = await ctx.tool("clock", { timezone: "UTC" }, () => new Date().toISOString());
+          answer = `It is ${now} (UTC)`;
+        }
+        await ctx.sleep(step);
+        await ctx.progress(10 + Math.floor((60 * (i + 1)) / d.tools), `Tool call ${i + 1} of ${d.tools} done`);
+      }
+      if (!answer) answer = "I did not need any tool for this";
+      let userResponse: string | undefined;
+      if (d.ask) {
+        userResponse = await ctx.ask(`${answer}. Anything you want me to add before I answer?`);
+        await ctx.thinking(`The user answered: "${userResponse.slice(0, 200)}"`);
+      }
+      await ctx.progress(80, "Writing the answer");
+      const text = userResponse === undefined ? `${answer}.` : `${answer}. You said: ${userResponse}`;
+      for (const chunk of text.match(/[\s\S]{1,24}/g) ?? []) {
+        await ctx.output(chunk);
+        await ctx.sleep(Math.ceil(step / 3));
+      }
+      await ctx.progress(100, "Done");
+      return { result: { answer, ...(userResponse === undefined ? {} : { userResponse }) } };
+    },
+  };
+}

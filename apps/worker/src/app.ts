@@ -1,0 +1,79 @@
+import { startMetricsServer } from "@agentcast/runtime";
+import { createKeys, EventPublisher, RUN_QUEUE_NAME, type RunJobData, TaskStore } from "@agentcast/store";
+import { Worker } from "bullmq";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { AGENTS } from "./agents/registry.js";
+import type { WorkerConfig } from "./config.js";
+import { ActiveRuns } from "./control/active-runs.js";
+import { createWorkerMetrics } from "./metrics/worker-metrics.js";
+import { executeRun } from "./runs/execute-run.js";
+
+export interface AgentWorker {
+  start(): Promise<{ metricsPort: number }>;
+  stop(): Promise<void>;
+}
+
+/** The one wiring place of the worker: Redis, the BullMQ worker, the agent, control messages. */
+export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWorker {
+  const keys = createKeys(config.REDIS_KEY_PREFIX);
+  const cmd = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `${config.WORKER_ID}:cmd` });
+  const sub = new Redis(config.REDIS_URL, { connectionName: `${config.WORKER_ID}:control` });
+  const bull = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: `${config.WORKER_ID}:bull` });
+  for (const [name, client] of [
+    ["cmd", cmd],
+    ["sub", sub],
+    ["bull", bull],
+  ] as const) {
+    client.on("error", (err) => logger.warn({ err: err.message, client: name }, "redis error"));
+  }
+  const metrics = createWorkerMetrics(config.WORKER_ID);
+  const tasks = new TaskStore(cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
+  const publisher = new EventPublisher(cmd, {
+    keys,
+    historyMaxLen: config.HISTORY_MAX_LEN,
+    historyTtlSeconds: config.HISTORY_TTL_SECONDS,
+  });
+  const active = new ActiveRuns(sub, keys.controlChannel, tasks, config.CONTROL_POLL_MS, logger);
+  const makeAgent = AGENTS[config.AGENT];
+  if (!makeAgent) throw new Error(`AGENT: unknown agent ${config.AGENT}`);
+  const agent = makeAgent({ demoStepMs: config.DEMO_STEP_MS });
+  const runDeps = {
+    publisher,
+    tasks,
+    logger,
+    pollIntervalMs: config.CONTROL_POLL_MS,
+    onPublished: (type: string) => metrics.eventsPublished.inc({ type }),
+  };
+
+  const worker = new Worker<RunJobData>(
+    RUN_QUEUE_NAME,
+    async (job) => {
+      const outcome = await executeRun(job.data, agent, active, runDeps);
+      metrics.runs.inc({ status: outcome });
+      return outcome;
+    },
+    { connection: bull, prefix: keys.queuePrefix, concurrency: config.WORKER_CONCURRENCY, autorun: false },
+  );
+  worker.on("error", (err) => logger.warn({ err: err.message }, "worker error"));
+  worker.on("failed", (job, err) => logger.error({ jobId: job?.id, err: err.message }, "job failed"));
+
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>>["server"] | undefined;
+  return {
+    async start() {
+      await active.start();
+      const m = await startMetricsServer(metrics.registry, config.METRICS_PORT, config.METRICS_HOST);
+      metricsServer = m.server;
+      void worker.run().catch((err: unknown) => logger.fatal({ err }, "worker stopped"));
+      await worker.waitUntilReady();
+      logger.info({ metricsPort: m.port, agent: agent.name, concurrency: config.WORKER_CONCURRENCY }, "worker ready");
+      return { metricsPort: m.port };
+    },
+    async stop() {
+      await worker.close();
+      active.stop();
+      metricsServer?.close();
+      for (const client of [cmd, sub, bull]) client.disconnect();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import { ConfigError, createLogger, exitWithError, onShutdownSignal } from "@agentcast/runtime";
+import { createAgentWorker } from "./app.js";
+import { loadWorkerConfig, type WorkerConfig } from "./config.js";
+
+let config: WorkerConfig;
+try {
+  config = loadWorkerConfig();
+} catch (err) {
+  exitWithError(err instanceof ConfigError ? err.message : String(err));
+}
+if (process.argv.includes("--print-config")) {
+  process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+  process.exit(0);
+}
+const logger = createLogger(config.LOG_LEVEL, { workerId: config.WORKER_ID });
+const worker = createAgentWorker(config, logger);
+await worker.start().catch((err: unknown) => {
+  logger.fatal({ err }, "worker failed to start");
+  process.exit(1);
+});
+onShutdownSignal(logger, () => worker.stop());

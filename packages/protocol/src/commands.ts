@@ -1,0 +1,57 @@
+import { z } from "zod";
+import type { ErrorBody } from "./errors.js";
+import { ID_PATTERN } from "./rooms.js";
+
+/** Limits on command payloads (documented in docs/protocol.md). */
+export const LIMITS = {
+  /** `user_message.text` and `POST /v1/tasks` text, in characters. */
+  maxTextChars: 16_384,
+  /** `user_response.response`, in characters. */
+  maxResponseChars: 16_384,
+  /** Largest Socket.IO message the gateway accepts (maxHttpBufferSize), in bytes. */
+  maxMessageBytes: 1_048_576,
+  /** Events per page for replay reads and `GET /v1/tasks/:id/events`. */
+  maxEventsPerPage: 1_000,
+} as const;
+
+const id = z.string().regex(ID_PATTERN, "must be 1-64 characters of A-Z a-z 0-9 _ -");
+
+export const commandSchemas = {
+  user_message: z.strictObject({
+    text: z.string().trim().min(1, "must not be empty").max(LIMITS.maxTextChars),
+    taskId: id.optional(),
+  }),
+  subscribe: z.strictObject({
+    taskId: id,
+    sinceSeq: z.number().int().nonnegative().optional(),
+  }),
+  unsubscribe: z.strictObject({ taskId: id }),
+  cancel: z.strictObject({ taskId: id }),
+  user_response: z.strictObject({
+    taskId: id,
+    questionId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
+    response: z.string().max(LIMITS.maxResponseChars),
+  }),
+  ping: z.union([z.undefined(), z.null(), z.strictObject({})]),
+} as const;
+
+export type CommandName = keyof typeof commandSchemas;
+export type CommandPayload<C extends CommandName> = z.infer<(typeof commandSchemas)[C]>;
+export const COMMAND_NAMES = Object.keys(commandSchemas) as CommandName[];
+
+export function isCommandName(value: unknown): value is CommandName {
+  return typeof value === "string" && Object.hasOwn(commandSchemas, value);
+}
+
+/** Successful ack bodies, per command. */
+export interface CommandResults {
+  user_message: { taskId: string; runId: string };
+  subscribe: { taskId: string; lastSeq: number; truncated?: true; firstSeq?: number };
+  unsubscribe: { taskId: string };
+  cancel: { taskId: string; runId: string };
+  user_response: { taskId: string; questionId: string };
+  ping: { ts: number };
+}
+
+export type Ack<T> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
+export type AckCallback<C extends CommandName> = (ack: Ack<CommandResults[C]>) => void;

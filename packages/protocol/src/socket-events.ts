@@ -1,0 +1,50 @@
+import type { AckCallback, CommandPayload } from "./commands.js";
+import type { ErrorBody } from "./errors.js";
+import type { EventEnvelope } from "./events.js";
+
+export interface ConnectionEstablished {
+  connectionId: string;
+  userId: string;
+  gatewayId: string;
+  protocol: 1;
+}
+
+/** Sent to the user room when a task is created (by any socket or by HTTP). */
+export interface TaskCreatedNotice {
+  taskId: string;
+  runId: string;
+  title: string;
+  createdAt: number;
+}
+
+/** The `error` event: a command failed (also in the ack, when there is one) or was unknown. */
+export interface ErrorNotice extends ErrorBody {
+  /** The event name the client sent. */
+  event?: string;
+}
+
+/** `connect_error` data when the handshake is refused (`err.message === "unauthorized"`). */
+export interface ConnectErrorData {
+  code: "token_missing" | "token_invalid" | "token_expired";
+  message: string;
+}
+
+export interface ServerToClientEvents {
+  connection_established: (info: ConnectionEstablished) => void;
+  event: (envelope: EventEnvelope) => void;
+  task_created: (notice: TaskCreatedNotice) => void;
+  pong: (body: { ts: number }) => void;
+  error: (notice: ErrorNotice) => void;
+}
+
+export interface ClientToServerEvents {
+  user_message: (payload: CommandPayload<"user_message">, ack: AckCallback<"user_message">) => void;
+  subscribe: (payload: CommandPayload<"subscribe">, ack: AckCallback<"subscribe">) => void;
+  unsubscribe: (payload: CommandPayload<"unsubscribe">, ack: AckCallback<"unsubscribe">) => void;
+  cancel: (payload: CommandPayload<"cancel">, ack: AckCallback<"cancel">) => void;
+  user_response: (payload: CommandPayload<"user_response">, ack: AckCallback<"user_response">) => void;
+  ping: (payload: CommandPayload<"ping">, ack: AckCallback<"ping">) => void;
+}
+
+/** Names of the server → client Socket.IO events. */
+export const SERVER_EVENT_NAMES = ["connection_established", "event", "task_created", "pong", "error"] as const;

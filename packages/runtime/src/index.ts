@@ -1,0 +1,4 @@
+export { ConfigError, optionalEnvString, parseEnv, portSchema } from "./env-config.js";
+export { createLogger } from "./logger.js";
+export { startMetricsServer } from "./metrics-server.js";
+export { exitWithError, onShutdownSignal, withTimeout } from "./process.js";

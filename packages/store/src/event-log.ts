@@ -1,0 +1,37 @@
+import type { EventEnvelope } from "@agentcast/protocol";
+import type { Redis } from "ioredis";
+import type { Keys } from "./keys.js";
+
+/** A task's retained history: the Redis Stream `…:events`, entry id `<seq>-0`, field `e` = envelope JSON. */
+export class EventLog {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /** Up to `limit` events with seq > afterSeq, in seq order. */
+  async readAfter(taskId: string, afterSeq: number, limit: number): Promise<EventEnvelope[]> {
+    const rows = await this.redis.xrange(this.keys.events(taskId), `${afterSeq + 1}-0`, "+", "COUNT", limit);
+    return rows.map(([, fields]) => JSON.parse(fields[1] as string) as EventEnvelope);
+  }
+
+  /** seq of the oldest retained event, or undefined when nothing is retained. */
+  async firstSeq(taskId: string): Promise<number | undefined> {
+    const rows = await this.redis.xrange(this.keys.events(taskId), "-", "+", "COUNT", 1);
+    const id = rows[0]?.[0];
+    return id === undefined ? undefined : Number(id.split("-")[0]);
+  }
+
+  /** The task's lastSeq (0 if unknown) and the seq of its oldest retained event, in one round trip. */
+  async position(taskId: string): Promise<{ lastSeq: number; firstSeq: number | undefined }> {
+    const res = await this.redis
+      .pipeline()
+      .hget(this.keys.task(taskId), "lastSeq")
+      .xrange(this.keys.events(taskId), "-", "+", "COUNT", 1)
+      .exec();
+    const [[e1, lastSeq], [e2, rows]] = res as [[Error | null, string | null], [Error | null, [string, string[]][]]];
+    if (e1 || e2) throw e1 ?? e2;
+    const id = rows[0]?.[0];
+    return { lastSeq: Number(lastSeq ?? 0), firstSeq: id === undefined ? undefined : Number(id.split("-")[0]) };
+  }
+}

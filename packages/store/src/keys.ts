@@ -1,0 +1,32 @@
+/**
+ * Redis key names. Every key of one task carries the task id as a hash tag (`{id}`), the same
+ * tag as its Socket.IO room `task:{id}`, so the publish script touches one cluster slot.
+ */
+export interface Keys {
+  readonly prefix: string;
+  task(taskId: string): string;
+  events(taskId: string): string;
+  question(taskId: string): string;
+  userTasks(userId: string): string;
+  userTaskCounter(userId: string): string;
+  /** Classic pub/sub channel gateways use to tell workers about cancels and answers. */
+  readonly controlChannel: string;
+  /** BullMQ key prefix. */
+  readonly queuePrefix: string;
+}
+
+export function createKeys(prefix = "ac"): Keys {
+  return {
+    prefix,
+    task: (taskId) => `${prefix}:{${taskId}}:task`,
+    events: (taskId) => `${prefix}:{${taskId}}:events`,
+    question: (taskId) => `${prefix}:{${taskId}}:question`,
+    userTasks: (userId) => `${prefix}:user:{${userId}}:tasks`,
+    userTaskCounter: (userId) => `${prefix}:user:{${userId}}:count`,
+    controlChannel: `${prefix}:control`,
+    queuePrefix: `${prefix}:bull`,
+  };
+}
+
+/** BullMQ queue that carries runs from gateways to workers. */
+export const RUN_QUEUE_NAME = "runs";

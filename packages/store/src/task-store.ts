@@ -1,0 +1,156 @@
+import type { Redis } from "ioredis";
+import { newRunId, newTaskId } from "./ids.js";
+import type { Keys } from "./keys.js";
+import { type ScriptedRedis, withScripts } from "./redis-scripts.js";
+
+export type TaskStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+
+export interface TaskRecord {
+  taskId: string;
+  userId: string;
+  status: TaskStatus;
+  /** The current (or last) run. */
+  runId: string;
+  title: string;
+  lastSeq: number;
+  runs: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Why a task operation was refused; maps 1:1 onto protocol error codes. */
+export type TaskRefusal = "not_found" | "forbidden" | "task_busy" | "task_not_running";
+
+export type TaskResult<T> = ({ ok: true } & T) | { ok: false; code: TaskRefusal };
+
+export interface TaskStoreOptions {
+  keys: Keys;
+  /** Idle lifetime of a task and its history, refreshed on every event. */
+  historyTtlSeconds: number;
+}
+
+const TITLE_CHARS = 80;
+
+/** Tasks and runs in Redis: creation, ownership, busy/idle, cancel and answer hand-off. */
+export class TaskStore {
+  private readonly redis: ScriptedRedis;
+  constructor(
+    redis: Redis,
+    private readonly opts: TaskStoreOptions,
+  ) {
+    this.redis = withScripts(redis);
+  }
+
+  /** Creates a task owned by `userId` with a queued first run. */
+  async createTask(userId: string, text: string): Promise<{ taskId: string; runId: string; title: string; createdAt: number }> {
+    const { keys, historyTtlSeconds } = this.opts;
+    const taskId = newTaskId();
+    const runId = newRunId();
+    const createdAt = Date.now();
+    const title = text.trim().replace(/\s+/g, " ").slice(0, TITLE_CHARS);
+    const order = await this.redis.incr(keys.userTaskCounter(userId));
+    await this.redis.acCreateTask(keys.task(taskId), taskId, runId, userId, createdAt, historyTtlSeconds, title, order);
+    await this.redis.zadd(keys.userTasks(userId), order, taskId);
+    return { taskId, runId, title, createdAt };
+  }
+
+  /** Queues a new run on the caller's own idle task; returns the task's lastSeq before the run. */
+  async startRun(userId: string, taskId: string): Promise<TaskResult<{ runId: string; lastSeq: number }>> {
+    const runId = newRunId();
+    const res = (await this.redis.acStartRun(this.opts.keys.task(taskId), runId, userId, Date.now(), this.opts.historyTtlSeconds)) as [
+      string,
+      number?,
+    ];
+    if (res[0] !== "ok") return { ok: false, code: res[0] as TaskRefusal };
+    return { ok: true, runId, lastSeq: Number(res[1] ?? 0) };
+  }
+
+  /** Marks a queued run failed after its job could not be enqueued. */
+  async abandonRun(taskId: string, runId: string): Promise<void> {
+    await this.redis.acAbandonRun(this.opts.keys.task(taskId), runId, Date.now());
+  }
+
+  async getTask(taskId: string): Promise<TaskRecord | undefined> {
+    return parseTask(await this.redis.hgetall(this.opts.keys.task(taskId)));
+  }
+
+  /** The task if `userId` owns it, else why not. */
+  async getOwnedTask(userId: string, taskId: string): Promise<TaskResult<{ task: TaskRecord }>> {
+    const task = await this.getTask(taskId);
+    if (!task) return { ok: false, code: "not_found" };
+    if (task.userId !== userId) return { ok: false, code: "forbidden" };
+    return { ok: true, task };
+  }
+
+  /** The user's tasks, newest first. `before` is the `nextCursor` of the previous page. */
+  async listTasks(userId: string, limit: number, before?: number): Promise<{ tasks: TaskRecord[]; nextCursor: number | null }> {
+    const key = this.opts.keys.userTasks(userId);
+    const max = before === undefined ? "+inf" : `(${before}`;
+    const rows = await this.redis.zrevrangebyscore(key, max, "-inf", "WITHSCORES", "LIMIT", 0, limit);
+    const ids: string[] = [];
+    const scores: number[] = [];
+    for (let i = 0; i < rows.length; i += 2) {
+      ids.push(rows[i] as string);
+      scores.push(Number(rows[i + 1]));
+    }
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(this.opts.keys.task(id));
+    const results = (await pipe.exec()) ?? [];
+    const tasks: TaskRecord[] = [];
+    const expired: string[] = [];
+    results.forEach(([err, value], i) => {
+      const task = err ? undefined : parseTask(value as Record<string, string>);
+      if (task) tasks.push(task);
+      else expired.push(ids[i] as string);
+    });
+    if (expired.length > 0) await this.redis.zrem(key, ...expired);
+    const last = scores[scores.length - 1];
+    return { tasks, nextCursor: ids.length === limit && last !== undefined ? last : null };
+  }
+
+  async requestCancel(userId: string, taskId: string): Promise<TaskResult<{ runId: string }>> {
+    const res = (await this.redis.acRequestCancel(this.opts.keys.task(taskId), userId, this.opts.keys.controlChannel)) as [string, string?];
+    if (res[0] !== "ok") return { ok: false, code: res[0] as TaskRefusal };
+    return { ok: true, runId: res[1] as string };
+  }
+
+  async answerQuestion(userId: string, taskId: string, questionId: string, response: string): Promise<TaskResult<{ runId: string }>> {
+    const { keys } = this.opts;
+    const res = (await this.redis.acAnswerQuestion(
+      keys.task(taskId),
+      keys.question(taskId),
+      userId,
+      questionId,
+      response,
+      keys.controlChannel,
+    )) as [string, string?];
+    if (res[0] !== "ok") return { ok: false, code: res[0] as TaskRefusal };
+    return { ok: true, runId: res[1] as string };
+  }
+
+  /** Worker side: has a cancel been requested for this run? */
+  async isCancelRequested(taskId: string, runId: string): Promise<boolean> {
+    return (await this.redis.hget(this.opts.keys.task(taskId), "cancelRequested")) === runId;
+  }
+
+  /** Worker side: the answer to a question, once given. */
+  async getAnswer(taskId: string, questionId: string): Promise<string | undefined> {
+    const [id, status, response] = await this.redis.hmget(this.opts.keys.question(taskId), "questionId", "status", "response");
+    return id === questionId && status === "answered" ? (response ?? "") : undefined;
+  }
+}
+
+function parseTask(h: Record<string, string> | null | undefined): TaskRecord | undefined {
+  if (!h || h.taskId === undefined || h.userId === undefined) return undefined;
+  return {
+    taskId: h.taskId,
+    userId: h.userId,
+    status: (h.status ?? "queued") as TaskStatus,
+    runId: h.runId ?? "",
+    title: h.title ?? "",
+    lastSeq: Number(h.lastSeq ?? 0),
+    runs: Number(h.runs ?? 0),
+    createdAt: Number(h.createdAt ?? 0),
+    updatedAt: Number(h.updatedAt ?? 0),
+  };
+}

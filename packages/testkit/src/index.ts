@@ -1,0 +1,14 @@
+export {
+  DEV_JWT_SECRET,
+  GATEWAY_ENTRY,
+  type GatewayProcess,
+  startGatewayProcess,
+  startWorkerProcess,
+  WORKER_ENTRY,
+  type WorkerProcess,
+} from "./stack/app-processes.js";
+export { type ChildHandle, jsonLine, spawnUntil } from "./stack/child.js";
+export { freePort } from "./stack/free-port.js";
+export { type RedisServerHandle, startRedisServer } from "./stack/redis-server.js";
+export { GatewayTestClient, type ReceivedMessage, type TestClientOptions } from "./test-client.js";
+export { signDevToken } from "./tokens.js";

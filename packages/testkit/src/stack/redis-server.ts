@@ -1,0 +1,44 @@
+import { type ChildHandle, spawnUntil } from "./child.js";
+import { freePort } from "./free-port.js";
+
+export interface RedisServerHandle {
+  readonly port: number;
+  readonly url: string;
+  /** Stops the server (SIGKILL unless `graceful`). */
+  stop(graceful?: boolean): Promise<void>;
+  /** Starts it again on the same port (after stop). */
+  restart(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Starts a throwaway `redis-server` on a free loopback port (no persistence). */
+export async function startRedisServer(opts: { port?: number; bin?: string } = {}): Promise<RedisServerHandle> {
+  const port = opts.port ?? (await freePort());
+  const bin = opts.bin ?? process.env.REDIS_SERVER_BIN ?? "redis-server";
+  let child: ChildHandle | undefined;
+  const launch = async () => {
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxclients", "10000"];
+    ({ child } = await spawnUntil(bin, args, {
+      name: `redis-server :${port}`,
+      ready: (line) => (/Ready to accept connections/.test(line) ? true : undefined),
+    }));
+  };
+  await launch();
+  const handle: RedisServerHandle = {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async stop(graceful = false) {
+      if (!child) return;
+      await child.stop(graceful ? "SIGTERM" : "SIGKILL");
+      child = undefined;
+    },
+    async restart() {
+      if (child) await handle.stop();
+      await launch();
+    },
+    async [Symbol.asyncDispose]() {
+      await handle.stop();
+    },
+  };
+  return handle;
+}
