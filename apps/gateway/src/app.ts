@@ -35,7 +35,9 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   const keys = createKeys(config.REDIS_KEY_PREFIX);
   const redisOpts = { maxRetriesPerRequest: 3, enableAutoPipelining: true };
   const cmd = new Redis(config.REDIS_URL, { ...redisOpts, connectionName: `${config.GATEWAY_ID}:cmd` });
-  const sub = new Redis(config.REDIS_URL, { connectionName: `${config.GATEWAY_ID}:sub` });
+  // No ready check on the subscriber: the adapter queues SSUBSCRIBEs before the connection is up, and
+  // ioredis's INFO ready check would then fail in subscriber mode and drop the connection.
+  const sub = new Redis(config.REDIS_URL, { enableReadyCheck: false, connectionName: `${config.GATEWAY_ID}:sub` });
   const queueConn = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `${config.GATEWAY_ID}:queue` });
   for (const [name, client] of [
     ["cmd", cmd],

@@ -1,3 +1,4 @@
+import { createPublicKey } from "node:crypto";
 import { hostname } from "node:os";
 import { optionalEnvString, parseEnv, portSchema } from "@agentcast/runtime";
 import { z } from "zod";
@@ -53,7 +54,20 @@ export const gatewayConfigSchema = z
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY) {
       ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256/ES256)" });
     }
+    if (c.JWT_PUBLIC_KEY) {
+      const problem = publicKeyProblem(c.JWT_PUBLIC_KEY);
+      if (problem) ctx.addIssue({ code: "custom", path: ["JWT_PUBLIC_KEY"], message: problem });
+    }
   });
+
+function publicKeyProblem(pem: string): string | undefined {
+  try {
+    const type = createPublicKey(pem).asymmetricKeyType;
+    return type === "rsa" || type === "ec" ? undefined : `must be an RSA or EC public key, got ${type}`;
+  } catch {
+    return "must be a PEM (SPKI) public key";
+  }
+}
 
 export type GatewayConfig = Readonly<z.infer<typeof gatewayConfigSchema>>;
 

@@ -18,7 +18,8 @@ export interface AgentWorker {
 export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWorker {
   const keys = createKeys(config.REDIS_KEY_PREFIX);
   const cmd = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `${config.WORKER_ID}:cmd` });
-  const sub = new Redis(config.REDIS_URL, { connectionName: `${config.WORKER_ID}:control` });
+  // Subscriber connection: no INFO ready check (it fails once the connection is in subscriber mode).
+  const sub = new Redis(config.REDIS_URL, { enableReadyCheck: false, connectionName: `${config.WORKER_ID}:control` });
   const bull = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: `${config.WORKER_ID}:bull` });
   for (const [name, client] of [
     ["cmd", cmd],

@@ -32,7 +32,8 @@ export const commandSchemas = {
     questionId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
     response: z.string().max(LIMITS.maxResponseChars),
   }),
-  ping: z.union([z.undefined(), z.null(), z.strictObject({})]),
+  /** Any object (or nothing) is accepted, so clients may attach their own fields. */
+  ping: z.union([z.undefined(), z.null(), z.looseObject({})]),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;

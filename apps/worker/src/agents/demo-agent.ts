@@ -50,17 +50,22 @@ export function createDemoAgent(stepMs: number): Agent {
       for (let i = 0; i < d.tools; i++) {
         if (expression) {
           try {
-            const value = await ctx.tool("calculator", { expression }, () => evaluate(expression));
+            const value = await ctx.tool("calculator", { expression }, async () => {
+              await ctx.sleep(step); // tools take time; a cancel can land mid-call
+              return evaluate(expression);
+            });
             answer = `${expression} = ${value}`;
           } catch (err) {
             if (ctx.signal.aborted) throw err;
             answer = `I could not compute ${expression}: ${(err as Error).message}`;
           }
         } else {
-          const now = await ctx.tool("clock", { timezone: "UTC" }, () => new Date().toISOString());
+          const now = await ctx.tool("clock", { timezone: "UTC" }, async () => {
+            await ctx.sleep(step);
+            return new Date().toISOString();
+          });
           answer = `It is ${now} (UTC)`;
         }
-        await ctx.sleep(step);
         await ctx.progress(10 + Math.floor((60 * (i + 1)) / d.tools), `Tool call ${i + 1} of ${d.tools} done`);
       }
       if (!answer) answer = "I did not need any tool for this";
