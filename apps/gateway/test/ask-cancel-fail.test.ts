@@ -23,13 +23,19 @@ describe("questions, cancel and failure", () => {
       ok: false,
       error: { code: "not_found" },
     });
-    expect(await bob.command("user_response", { taskId: ack.taskId, questionId, response: "x" })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    expect(await bob.command("user_response", { taskId: ack.taskId, questionId, response: "x" })).toMatchObject({
+      ok: false,
+      error: { code: "forbidden" },
+    });
     expect(await a2.command("user_response", { taskId: ack.taskId, questionId, response: "show your working" })).toEqual({
       ok: true,
       taskId: ack.taskId,
       questionId,
     });
-    expect(await a2.command("user_response", { taskId: ack.taskId, questionId, response: "twice" })).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect(await a2.command("user_response", { taskId: ack.taskId, questionId, response: "twice" })).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
     const run = await a1.collectRun(ack.taskId);
     expect(validateRunEvents(run)).toEqual([]);
     expect(run.at(-1)).toMatchObject({
@@ -80,7 +86,10 @@ describe("questions, cancel and failure", () => {
     const run = await a.collectRun(ack.taskId);
     expect(validateRunEvents(run)).toEqual([]);
     expect(run[0]?.type).toBe("agent_started");
-    expect(run.at(-1)).toMatchObject({ type: "agent_error", data: { code: "agent_failed", retryable: false, message: expect.any(String) } });
+    expect(run.at(-1)).toMatchObject({
+      type: "agent_error",
+      data: { code: "agent_failed", retryable: false, message: expect.any(String) },
+    });
     expect((await stack.http(`/v1/tasks/${ack.taskId}`, { userId: "erin" })).body).toMatchObject({ status: "failed" });
     expect(await a.command("user_message", { text: "try again 1+1", taskId: ack.taskId })).toMatchObject({ ok: true });
   });

@@ -23,17 +23,27 @@ describe("bad input: a clear coded error, and nothing else changes", () => {
   it("refuses handshakes: no token, bad signature, expired, alg none, RS256 to an HS256 gateway, garbage", async () => {
     const now = Math.floor(Date.now() / 1000);
     const { privateKey } = await generateKeyPair("RS256");
-    const rs = await new SignJWT({}).setProtectedHeader({ alg: "RS256" }).setSubject("mallory").setExpirationTime(now + 60).sign(privateKey);
+    const rs = await new SignJWT({})
+      .setProtectedHeader({ alg: "RS256" })
+      .setSubject("mallory")
+      .setExpirationTime(now + 60)
+      .sign(privateKey);
     const forged = await signDevToken("mallory", { secret: "not-the-secret-0123456789-0123456789" });
     const none = `${b64({ alg: "none", typ: "JWT" })}.${b64({ sub: "mallory", exp: now + 60 })}.`;
     expect(await refused(undefined)).toEqual({ message: "unauthorized", code: "token_missing" });
     expect(await refused("")).toEqual({ message: "unauthorized", code: "token_missing" });
     expect(await refused(forged)).toEqual({ message: "unauthorized", code: "token_invalid" });
-    expect(await refused(await signDevToken("mallory", { expiresInSeconds: -60 }))).toEqual({ message: "unauthorized", code: "token_expired" });
+    expect(await refused(await signDevToken("mallory", { expiresInSeconds: -60 }))).toEqual({
+      message: "unauthorized",
+      code: "token_expired",
+    });
     expect(await refused(none)).toEqual({ message: "unauthorized", code: "token_invalid" });
     expect(await refused(rs)).toEqual({ message: "unauthorized", code: "token_invalid" });
     expect(await refused("not.a.jwt")).toEqual({ message: "unauthorized", code: "token_invalid" });
-    const noSub = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setExpirationTime(now + 60).sign(new TextEncoder().encode(DEV_JWT_SECRET));
+    const noSub = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime(now + 60)
+      .sign(new TextEncoder().encode(DEV_JWT_SECRET));
     expect(await refused(noSub)).toEqual({ message: "unauthorized", code: "token_invalid" });
   });
 
@@ -101,9 +111,13 @@ describe("bad input: a clear coded error, and nothing else changes", () => {
     expect(err.payload).toMatchObject({ code: "unknown_event", event: "agent_started" });
     // Without an ack callback, failures arrive as `error` events.
     alice.socket.emit("subscribe", { taskId: 7 });
-    expect((await alice.waitFor("error", (p) => (p as { event?: string }).event === "subscribe")).payload).toMatchObject({ code: "invalid_payload" });
+    expect((await alice.waitFor("error", (p) => (p as { event?: string }).event === "subscribe")).payload).toMatchObject({
+      code: "invalid_payload",
+    });
     alice.socket.emit("whatever");
-    expect((await alice.waitFor("error", (p) => (p as { event?: string }).event === "whatever")).payload).toMatchObject({ code: "unknown_event" });
+    expect((await alice.waitFor("error", (p) => (p as { event?: string }).event === "whatever")).payload).toMatchObject({
+      code: "unknown_event",
+    });
 
     // The socket still works, and nothing was created by any of it.
     expect(await alice.command("ping")).toMatchObject({ ok: true, ts: expect.any(Number) });

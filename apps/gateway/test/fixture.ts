@@ -20,7 +20,10 @@ export interface Stack {
   /** Log lines at warn level or above from every gateway and worker so far. */
   problems(): string[];
   /** GET/POST against gateway `index` with a bearer token. */
-  http(path: string, init?: { userId?: string; token?: string; method?: string; body?: unknown; gateway?: number }): Promise<{ status: number; body: any }>;
+  http(
+    path: string,
+    init?: { userId?: string; token?: string; method?: string; body?: unknown; gateway?: number },
+  ): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
@@ -46,7 +49,9 @@ export async function startStack(
     workers,
     token: (userId) => signDevToken(userId),
     problems: () =>
-      [...gateways, ...workers].flatMap((p) => p.child.output.filter((line) => Number(jsonLine(line)?.level ?? 0) >= 40 || line.includes("Error"))),
+      [...gateways, ...workers].flatMap((p) =>
+        p.child.output.filter((line) => Number(jsonLine(line)?.level ?? 0) >= 40 || line.includes("Error")),
+      ),
     async client(userId, gateway = 0) {
       const c = new GatewayTestClient({ url: gatewayAt(gateways, gateway).url, token: await signDevToken(userId) });
       clients.push(c);

@@ -40,7 +40,13 @@ describe("golden path: two gateway processes, one worker", () => {
 
     const [run1, run2] = await Promise.all([alice1.collectRun(taskId), alice2.collectRun(taskId)]);
     for (const run of [run1, run2]) {
-      expect(seqProblem(run.map((e) => e.seq), 1, run.length)).toBeNull();
+      expect(
+        seqProblem(
+          run.map((e) => e.seq),
+          1,
+          run.length,
+        ),
+      ).toBeNull();
       expect(validateRunEvents(run)).toEqual([]);
       expect(run.every((e) => e.userId === "alice" && e.taskId === taskId && e.runId === runId && e.v === 1)).toBe(true);
     }
@@ -72,17 +78,26 @@ describe("golden path: two gateway processes, one worker", () => {
         ok: false,
         error: { code: "forbidden", message: expect.any(String) },
       });
-      expect(await bob.command("user_message", { text: "hijack", taskId: ack.taskId })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+      expect(await bob.command("user_message", { text: "hijack", taskId: ack.taskId })).toMatchObject({
+        ok: false,
+        error: { code: "forbidden" },
+      });
       expect(await bob.command("cancel", { taskId: ack.taskId })).toMatchObject({ ok: false, error: { code: "forbidden" } });
     }
     expect(await bob1.command("subscribe", { taskId: "t_doesnotexist" })).toMatchObject({ ok: false, error: { code: "not_found" } });
     for (const gateway of [0, 1]) {
-      expect(await stack.http(`/v1/tasks/${ack.taskId}`, { userId: "bob", gateway })).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
+      expect(await stack.http(`/v1/tasks/${ack.taskId}`, { userId: "bob", gateway })).toMatchObject({
+        status: 403,
+        body: { error: { code: "forbidden" } },
+      });
       expect(await stack.http(`/v1/tasks/${ack.taskId}/events?sinceSeq=0`, { userId: "bob", gateway })).toMatchObject({
         status: 403,
         body: { error: { code: "forbidden" } },
       });
-      expect(await stack.http("/v1/tasks/t_doesnotexist", { userId: "bob", gateway })).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
+      expect(await stack.http("/v1/tasks/t_doesnotexist", { userId: "bob", gateway })).toMatchObject({
+        status: 404,
+        body: { error: { code: "not_found" } },
+      });
     }
     const bobList = await stack.http("/v1/tasks", { userId: "bob" });
     expect(bobList.body.tasks.map((t: { taskId: string }) => t.taskId)).not.toContain(ack.taskId);
@@ -102,13 +117,21 @@ describe("golden path: two gateway processes, one worker", () => {
       const next = await alice1.command("user_message", { text: `what is ${i}+1`, taskId });
       expect(next).toMatchObject({ ok: true, taskId });
       if (!next.ok) return;
-      await alice1.waitFor("event", (p) => (p as EventEnvelope).runId === next.runId && (p as EventEnvelope).type === "agent_completed", { fromIndex: from });
+      await alice1.waitFor("event", (p) => (p as EventEnvelope).runId === next.runId && (p as EventEnvelope).type === "agent_completed", {
+        fromIndex: from,
+      });
       const run = alice1.events(taskId).filter((e) => e.runId === next.runId);
       expect(run[0]?.seq).toBe(lastSeq + 1);
       expect(validateRunEvents(run)).toEqual([]);
       lastSeq = run[run.length - 1]?.seq ?? 0;
     }
-    expect(seqProblem(alice1.events(taskId).map((e) => e.seq), 1, lastSeq)).toBeNull();
+    expect(
+      seqProblem(
+        alice1.events(taskId).map((e) => e.seq),
+        1,
+        lastSeq,
+      ),
+    ).toBeNull();
     const task = await stack.http(`/v1/tasks/${taskId}`, { userId: "alice" });
     expect(task).toMatchObject({ status: 200, body: { taskId, status: "succeeded", lastSeq, runs: 6 } });
   });

@@ -12,7 +12,10 @@ describe("HTTP API", () => {
 
   it("healthz and readyz answer without a token", async () => {
     expect(await stack.http("/healthz")).toEqual({ status: 200, body: { status: "ok", gatewayId: "gw-1" } });
-    expect(await stack.http("/readyz", { gateway: 1 })).toEqual({ status: 200, body: { ready: true, redis: true, draining: false, gatewayId: "gw-2" } });
+    expect(await stack.http("/readyz", { gateway: 1 })).toEqual({
+      status: 200,
+      body: { ready: true, redis: true, draining: false, gatewayId: "gw-2" },
+    });
   });
 
   it("POST /v1/tasks starts a run like user_message; the owner's sockets on every gateway learn of it", async () => {
@@ -62,12 +65,18 @@ describe("HTTP API", () => {
     expect(await stack.http("/v1/tasks")).toMatchObject({ status: 401, body: { error: { code: "token_missing" } } });
     expect(await stack.http("/v1/tasks", { token: expired })).toMatchObject({ status: 401, body: { error: { code: "token_expired" } } });
     expect(await stack.http("/v1/tasks", { token: "garbage" })).toMatchObject({ status: 401, body: { error: { code: "token_invalid" } } });
-    expect(await stack.http("/v1/tasks", { userId: "ivan", body: { text: 3 } })).toMatchObject({ status: 400, body: { error: { code: "invalid_payload" } } });
+    expect(await stack.http("/v1/tasks", { userId: "ivan", body: { text: 3 } })).toMatchObject({
+      status: 400,
+      body: { error: { code: "invalid_payload" } },
+    });
     expect(await stack.http("/v1/tasks", { userId: "ivan", body: { text: "z".repeat(LIMITS.maxTextChars + 1) } })).toMatchObject({
       status: 413,
       body: { error: { code: "payload_too_large" } },
     });
-    expect(await stack.http("/v1/tasks?limit=0", { userId: "ivan" })).toMatchObject({ status: 400, body: { error: { code: "invalid_payload" } } });
+    expect(await stack.http("/v1/tasks?limit=0", { userId: "ivan" })).toMatchObject({
+      status: 400,
+      body: { error: { code: "invalid_payload" } },
+    });
     expect(await stack.http("/v1/nope", { userId: "ivan" })).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
     const raw = await fetch(`${stack.gateways[0]?.url}/v1/tasks`, {
       method: "POST",

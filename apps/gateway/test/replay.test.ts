@@ -22,7 +22,13 @@ describe("resume on another gateway with sinceSeq", () => {
       await first.waitFor("event", (p) => (p as EventEnvelope).taskId === ack.taskId && (p as EventEnvelope).seq >= cut);
       first.disconnect();
       const seen = first.events(ack.taskId).filter((e) => e.seq <= cut);
-      expect(seqProblem(seen.map((e) => e.seq), 1, cut)).toBeNull();
+      expect(
+        seqProblem(
+          seen.map((e) => e.seq),
+          1,
+          cut,
+        ),
+      ).toBeNull();
 
       const second = await stack.client("carol", 1 - from);
       const sub = await second.command("subscribe", { taskId: ack.taskId, sinceSeq: cut });
@@ -31,7 +37,13 @@ describe("resume on another gateway with sinceSeq", () => {
       const rest = await second.collectRun(ack.taskId);
       const last = rest[rest.length - 1] as EventEnvelope;
       expect(isTerminal(last)).toBe(true);
-      expect(seqProblem(rest.map((e) => e.seq), cut + 1, last.seq)).toBeNull();
+      expect(
+        seqProblem(
+          rest.map((e) => e.seq),
+          cut + 1,
+          last.seq,
+        ),
+      ).toBeNull();
       if (sub.lastSeq < last.seq) racedLive++;
       second.disconnect();
     }
@@ -60,8 +72,13 @@ describe("resume on another gateway with sinceSeq", () => {
     // ...and subscribing again replays from the requested seq.
     const before = alice.received.length;
     expect(await alice.command("subscribe", { taskId: ack.taskId, sinceSeq: run.length })).toMatchObject({ ok: true });
-    await alice.waitFor("event", (p) => (p as EventEnvelope).runId === followUp.runId && isTerminal(p as EventEnvelope), { fromIndex: before });
-    const replayed = alice.received.slice(before).filter((m) => m.name === "event").map((m) => (m.payload as EventEnvelope).seq);
+    await alice.waitFor("event", (p) => (p as EventEnvelope).runId === followUp.runId && isTerminal(p as EventEnvelope), {
+      fromIndex: before,
+    });
+    const replayed = alice.received
+      .slice(before)
+      .filter((m) => m.name === "event")
+      .map((m) => (m.payload as EventEnvelope).seq);
     expect(seqProblem(replayed, run.length + 1, watcher.events(ack.taskId).at(-1)?.seq ?? 0)).toBeNull();
   });
 
@@ -107,7 +124,13 @@ describe("history retention", () => {
     if (!sub.ok || sub.firstSeq === undefined) return;
     expect(sub.firstSeq).toBeGreaterThan(1);
     await late.waitFor("event", (p) => (p as EventEnvelope).seq === lastSeq);
-    expect(seqProblem(late.events(ack.taskId).map((e) => e.seq), sub.firstSeq, lastSeq)).toBeNull();
+    expect(
+      seqProblem(
+        late.events(ack.taskId).map((e) => e.seq),
+        sub.firstSeq,
+        lastSeq,
+      ),
+    ).toBeNull();
 
     const http = await stack.http(`/v1/tasks/${ack.taskId}/events?sinceSeq=0`, { userId: "frank" });
     expect(http).toMatchObject({ status: 200, body: { truncated: true, firstSeq: sub.firstSeq, lastSeq } });

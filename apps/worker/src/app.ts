@@ -1,5 +1,5 @@
 import { startMetricsServer } from "@agentcast/runtime";
-import { createKeys, EventPublisher, RUN_QUEUE_NAME, type RunJobData, TaskStore } from "@agentcast/store";
+import { createKeys, EventLog, EventPublisher, RUN_QUEUE_NAME, type RunJobData, TaskStore } from "@agentcast/store";
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -40,6 +40,7 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
   if (!makeAgent) throw new Error(`AGENT: unknown agent ${config.AGENT}`);
   const agent = makeAgent({ demoStepMs: config.DEMO_STEP_MS });
   const runDeps = {
+    eventLog: new EventLog(cmd, keys),
     publisher,
     tasks,
     logger,
@@ -54,7 +55,16 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
       metrics.runs.inc({ status: outcome });
       return outcome;
     },
-    { connection: bull, prefix: keys.queuePrefix, concurrency: config.WORKER_CONCURRENCY, autorun: false },
+    {
+      connection: bull,
+      prefix: keys.queuePrefix,
+      concurrency: config.WORKER_CONCURRENCY,
+      autorun: false,
+      // A dead worker's job is re-queued once its lock lapses; the next worker ends it as run_stalled.
+      lockDuration: config.JOB_LOCK_MS,
+      stalledInterval: config.JOB_LOCK_MS,
+      maxStalledCount: 1,
+    },
   );
   worker.on("error", (err) => logger.warn({ err: err.message }, "worker error"));
   worker.on("failed", (job, err) => logger.error({ jobId: job?.id, err: err.message }, "job failed"));

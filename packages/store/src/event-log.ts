@@ -34,4 +34,24 @@ export class EventLog {
     const id = rows[0]?.[0];
     return { lastSeq: Number(lastSeq ?? 0), firstSeq: id === undefined ? undefined : Number(id.split("-")[0]) };
   }
+
+  /**
+   * The retained events of one run, in order: read backwards from the newest until its
+   * agent_started (runs of a task never interleave). Empty when the run has no retained events.
+   */
+  async readRun(taskId: string, runId: string, pageSize = 500): Promise<EventEnvelope[]> {
+    const found: EventEnvelope[] = [];
+    let end = "+";
+    for (;;) {
+      const rows = await this.redis.xrevrange(this.keys.events(taskId), end, "-", "COUNT", pageSize);
+      for (const [id, fields] of rows) {
+        const e = JSON.parse(fields[1] as string) as EventEnvelope;
+        if (e.runId === runId) found.push(e);
+        else if (found.length > 0) return found.reverse();
+        if (e.runId === runId && e.type === "agent_started") return found.reverse();
+        end = `(${id}`;
+      }
+      if (rows.length < pageSize) return found.reverse();
+    }
+  }
 }

@@ -5,7 +5,7 @@ import { type RedisServerHandle, startRedisServer } from "@agentcast/testkit";
 import { createShardedAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 import { Server } from "socket.io";
-import { io as connect, type Socket as ClientSocket } from "socket.io-client";
+import { type Socket as ClientSocket, io as connect } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { broadcastFrame, createKeys, EventLog, EventPublisher, StaleRunError, TaskStore } from "../src/index.js";
 
@@ -80,7 +80,7 @@ describe("publisher ↔ installed sharded adapter", () => {
     const { received } = await joinRoom(taskRoom(taskId));
     const base = { taskId, runId, userId: "u1" };
     const p1 = await publisher.publish({ ...base, type: "agent_started", data: { input: "hello" } });
-    const p2 = await publisher.publish({ ...base, type: "agent_output", data: { delta: "hi \"there\" ✓" } });
+    const p2 = await publisher.publish({ ...base, type: "agent_output", data: { delta: 'hi "there" ✓' } });
     expect([p1.envelope.seq, p2.envelope.seq]).toEqual([1, 2]);
     expect(p1.receivers).toBe(1);
     expect((await tasks.getTask(taskId))?.status).toBe("running");
@@ -90,7 +90,9 @@ describe("publisher ↔ installed sharded adapter", () => {
     expect(await log.readAfter(taskId, 1, 10)).toEqual([p2.envelope]);
     expect(await log.position(taskId)).toEqual({ lastSeq: 2, firstSeq: 1 });
 
-    await expect(publisher.publish({ ...base, runId: "r_other", type: "agent_output", data: { delta: "x" } })).rejects.toBeInstanceOf(StaleRunError);
+    await expect(publisher.publish({ ...base, runId: "r_other", type: "agent_output", data: { delta: "x" } })).rejects.toBeInstanceOf(
+      StaleRunError,
+    );
     const end = await publisher.publish({ ...base, type: "agent_completed", data: { status: "succeeded" } });
     expect(end.envelope.seq).toBe(3);
     const task = await tasks.getTask(taskId);
@@ -112,7 +114,24 @@ describe("publisher ↔ installed sharded adapter", () => {
     const publisher = new EventPublisher(cmd, { keys, historyMaxLen: 1000, historyTtlSeconds: 60 });
     await publisher.publish({ taskId, runId, userId: "u2", type: "agent_started", data: { input: "x" } });
     const frame = broadcastFrame(taskRoom(taskId), "event");
-    const args = [keys.task(taskId), keys.events(taskId), keys.question(taskId), runId, "agent_output", '{"v":1,"id":"e1","seq":', ',"type":"agent_output"}', frame.prefix, frame.suffix, frame.channel, 100, 60, Date.now(), "", "", "same-id"];
+    const args = [
+      keys.task(taskId),
+      keys.events(taskId),
+      keys.question(taskId),
+      runId,
+      "agent_output",
+      '{"v":1,"id":"e1","seq":',
+      ',"type":"agent_output"}',
+      frame.prefix,
+      frame.suffix,
+      frame.channel,
+      100,
+      60,
+      Date.now(),
+      "",
+      "",
+      "same-id",
+    ];
     const scripted = cmd as unknown as { acPublishEvent(...a: unknown[]): Promise<[number, number]> };
     const first = await scripted.acPublishEvent(...args);
     const retry = await scripted.acPublishEvent(...args);

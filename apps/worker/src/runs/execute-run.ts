@@ -1,19 +1,29 @@
 import type { EventData } from "@agentcast/protocol";
-import { type RunJobData, StaleRunError } from "@agentcast/store";
+import { type EventLog, type RunJobData, StaleRunError } from "@agentcast/store";
 import { type Agent, AgentFailure, RunCancelled } from "../agents/agent.js";
 import type { ActiveRuns } from "../control/active-runs.js";
 import { RunContext, type RunContextDeps } from "./run-context.js";
 
-export type RunOutcome = "succeeded" | "failed" | "cancelled" | "superseded";
+export type RunOutcome = "succeeded" | "failed" | "cancelled" | "stalled" | "superseded";
+
+export interface ExecuteRunDeps extends RunContextDeps {
+  eventLog: EventLog;
+}
 
 /**
  * Executes one run: agent_started, the agent, then exactly one terminal event — after closing any
  * tool call the agent left open. Cancels end in `agent_completed { status: "cancelled" }`; agent
  * failures in `agent_error`.
  */
-export async function executeRun(job: RunJobData, agent: Agent, active: ActiveRuns, deps: RunContextDeps): Promise<RunOutcome> {
+export async function executeRun(job: RunJobData, agent: Agent, active: ActiveRuns, deps: ExecuteRunDeps): Promise<RunOutcome> {
   const ctx = new RunContext(job, deps);
   const log = deps.logger.child({ taskId: job.taskId, runId: job.runId });
+  const task = await deps.tasks.getTask(job.taskId);
+  if (task?.runId !== job.runId || (task.status !== "queued" && task.status !== "running")) {
+    log.warn({ status: task?.status }, "run is not current or already ended; skipped");
+    return "superseded";
+  }
+  if (task.status === "running") return endStalledRun(ctx, job, deps, log);
   active.add(ctx);
   try {
     await ctx.emit("agent_started", { input: job.text });
@@ -51,4 +61,26 @@ export async function executeRun(job: RunJobData, agent: Agent, active: ActiveRu
   } finally {
     active.delete(ctx);
   }
+}
+
+/**
+ * The run already started on a worker that died (BullMQ re-queued its stalled job). Its events so
+ * far stand; replaying the agent would duplicate them, so the run is ended: open tool calls are
+ * closed, then `agent_error { code: "run_stalled", retryable: true }`.
+ */
+async function endStalledRun(ctx: RunContext, job: RunJobData, deps: ExecuteRunDeps, log: RunContextDeps["logger"]): Promise<RunOutcome> {
+  ctx.restore(await deps.eventLog.readRun(job.taskId, job.runId));
+  try {
+    await ctx.closeOpenTools("the worker running this tool stopped");
+    await ctx.emit("agent_error", {
+      code: "run_stalled",
+      message: "The worker running this task stopped; the run was ended",
+      retryable: true,
+    });
+  } catch (err) {
+    if (err instanceof StaleRunError) return "superseded";
+    throw err;
+  }
+  log.warn("stalled run taken over and ended with run_stalled");
+  return "stalled";
 }

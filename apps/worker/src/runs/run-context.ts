@@ -1,4 +1,4 @@
-import { type EventData, type EventType, RunRules } from "@agentcast/protocol";
+import { type EventData, type EventEnvelope, type EventType, RunRules } from "@agentcast/protocol";
 import { type EventPublisher, newQuestionId, type RunJobData, type TaskStore } from "@agentcast/store";
 import type { Logger } from "pino";
 import { type AgentContext, RunCancelled } from "../agents/agent.js";
@@ -71,6 +71,11 @@ export class RunContext implements AgentContext {
     const { receivers } = await this.deps.publisher.publish({ taskId: this.taskId, runId: this.runId, userId: this.userId, type, data });
     this.rules.apply(type, data);
     this.deps.onPublished?.(type, receivers);
+  }
+
+  /** Replays already-published events of this run into the rules (a run taken over after a crash). */
+  restore(events: readonly EventEnvelope[]): void {
+    for (const e of events) if (this.rules.check(e.type, e.data) === null) this.rules.apply(e.type, e.data);
   }
 
   /** Closes tool calls left open (cancel or failure mid-tool) with ok:false. */
