@@ -19,10 +19,11 @@ export interface Stack {
   token(userId: string): Promise<string>;
   /** Log lines at warn level or above from every gateway and worker so far. */
   problems(): string[];
-  /** GET/POST against gateway `index` with a bearer token. */
+  /** GET/POST against gateway `index` with a bearer token (body: parsed JSON, shape checked by each test). */
   http(
     path: string,
     init?: { userId?: string; token?: string; method?: string; body?: unknown; gateway?: number },
+    // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of many shapes; tests assert them with toMatchObject
   ): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
