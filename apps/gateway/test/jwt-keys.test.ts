@@ -1,5 +1,5 @@
 import { type GatewayProcess, GatewayTestClient, type RedisServerHandle, startGatewayProcess, startRedisServer } from "@agentcast/testkit";
-import { exportSPKI, generateKeyPair, SignJWT } from "jose";
+import { type CryptoKey, exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /** A gateway configured with JWT_PUBLIC_KEY (and iss/aud), no JWT_SECRET. */
@@ -24,7 +24,7 @@ describe.each(["ES256", "RS256"] as const)("JWT_PUBLIC_KEY with %s", (alg) => {
     await redis?.stop();
   });
 
-  const sign = (claims: { iss?: string; aud?: string; sub?: string }, key: CryptoKey | Uint8Array = privateKey, header = alg) =>
+  const sign = (claims: { iss?: string; aud?: string; sub?: string }, key: CryptoKey | Uint8Array = privateKey, header: string = alg) =>
     new SignJWT({})
       .setProtectedHeader({ alg: header })
       .setSubject(claims.sub ?? "kim")
