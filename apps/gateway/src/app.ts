@@ -1,28 +1,34 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type ClientToServerEvents, type ErrorCode, LIMITS, type ServerToClientEvents, userRoom } from "@agentcast/protocol";
+import {
+  type ClientToServerEvents,
+  LIMITS,
+  type ServerToClientEvents,
+  TASK_ROOM_PREFIX,
+  USER_ROOM_PREFIX,
+  userRoom,
+} from "@agentcast/protocol";
 import { startMetricsServer, withTimeout } from "@agentcast/runtime";
 import { createKeys, EventLog, RUN_QUEUE_NAME, type RunJobData, TaskStore } from "@agentcast/store";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { Server, type Socket } from "socket.io";
+import { Server } from "socket.io";
 import { createTaskEventAdapter, roomChannel } from "./adapter/task-event-adapter.js";
 import { socketAuth } from "./auth/socket-auth.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
-import { attachCommands } from "./commands/dispatch.js";
 import type { GatewayConfig } from "./config.js";
+import { onConnection } from "./connection/on-connection.js";
 import { createHttpApi } from "./http/http-api.js";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.js";
 import { RunService } from "./runs/run-service.js";
+import { GatewayRegistry } from "./stats/gateway-registry.js";
 import { TaskSubscriptions } from "./subscriptions/task-subscriptions.js";
 
-export interface SocketData {
-  userId: string;
-}
-type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { userId: string }>;
 
 const ROOM_CONFIRM_TIMEOUT_MS = 5_000;
+const HEARTBEAT_MS = 5_000;
 
 export interface Gateway {
   /** Listens on PORT and METRICS_PORT; resolves with the bound ports. */
@@ -30,59 +36,103 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** The one wiring place: Redis clients, Socket.IO with the task-aware sharded adapter, commands, HTTP. */
+/** The one wiring place: Redis clients, Socket.IO with the task-aware sharded adapter, commands, HTTP, metrics. */
 export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   const keys = createKeys(config.REDIS_KEY_PREFIX);
-  const redisOpts = { maxRetriesPerRequest: 3, enableAutoPipelining: true };
-  const cmd = new Redis(config.REDIS_URL, { ...redisOpts, connectionName: `${config.GATEWAY_ID}:cmd` });
+  const cmd = new Redis(config.REDIS_URL, {
+    maxRetriesPerRequest: 3,
+    enableAutoPipelining: true,
+    connectionName: `${config.GATEWAY_ID}:cmd`,
+  });
   // No ready check on the subscriber: the adapter queues SSUBSCRIBEs before the connection is up, and
   // ioredis's INFO ready check would then fail in subscriber mode and drop the connection.
   const sub = new Redis(config.REDIS_URL, { enableReadyCheck: false, connectionName: `${config.GATEWAY_ID}:sub` });
   const queueConn = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `${config.GATEWAY_ID}:queue` });
+  let draining = false;
+  const redisUp = () => cmd.status === "ready" && sub.status === "ready";
+  let io: GatewayServer | undefined;
+  const heldRooms = () => {
+    let n = 0;
+    for (const room of io?.of("/").adapter.rooms.keys() ?? [])
+      if (room.startsWith(TASK_ROOM_PREFIX) || room.startsWith(USER_ROOM_PREFIX)) n++;
+    return n;
+  };
+  const connections = () => io?.of("/").sockets.size ?? 0;
+  const metrics = createGatewayMetrics(config.GATEWAY_ID, { connections, rooms: heldRooms, redisUp });
+  const silentFailure = metrics.silentFailures.inc;
   for (const [name, client] of [
     ["cmd", cmd],
     ["sub", sub],
     ["queue", queueConn],
   ] as const) {
-    client.on("error", (err) => logger.warn({ err: err.message, client: name }, "redis error"));
+    client.on("error", (err) => {
+      silentFailure("redis_error");
+      logger.warn({ err: err.message, client: name }, "redis error");
+    });
   }
-  const metrics = createGatewayMetrics(config.GATEWAY_ID);
   const tasks = new TaskStore(cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
   const eventLog = new EventLog(cmd, keys);
   const queue = new Queue<RunJobData>(RUN_QUEUE_NAME, { connection: queueConn, prefix: keys.queuePrefix });
   queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));
+  const registry = new GatewayRegistry(
+    cmd,
+    keys.gateways,
+    config.GATEWAY_ID,
+    () => ({ connections: connections(), rooms: heldRooms() }),
+    HEARTBEAT_MS,
+    logger,
+  );
   const verifyToken = createTokenVerifier({
     secret: config.JWT_SECRET,
     publicKeyPem: config.JWT_PUBLIC_KEY,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
   });
-  let draining = false;
-  const redisUp = () => cmd.status === "ready" && sub.status === "ready";
-  const isReady = () => ({ ready: redisUp() && !draining, redis: redisUp(), draining });
-
   const confirmRoom = async (room: string): Promise<void> => {
     await withTimeout(sub.ssubscribe(roomChannel(room)), ROOM_CONFIRM_TIMEOUT_MS, "room subscription");
   };
-  let subscriptions: TaskSubscriptions | undefined;
+  const watchAnswer = (taskId: string, questionId: string) => {
+    setTimeout(() => {
+      tasks.isAnswerPending(taskId, questionId).then(
+        (pending) => {
+          if (!pending) return;
+          silentFailure("ack_timeout");
+          logger.warn({ taskId, questionId, afterMs: config.USER_RESPONSE_TIMEOUT_MS }, "user_response not consumed by any run");
+        },
+        (err: unknown) => logger.debug({ err }, "answer check failed"),
+      );
+    }, config.USER_RESPONSE_TIMEOUT_MS).unref();
+  };
+
   const runs = new RunService({
     tasks,
     queue,
-    notifyTaskCreated: (userId, notice) => io.to(userRoom(userId)).emit("task_created", notice),
+    notifyTaskCreated: (userId, notice) => io?.to(userRoom(userId)).emit("task_created", notice),
     logger,
   });
   const httpServer = createServer(
-    createHttpApi({ gatewayId: config.GATEWAY_ID, verifyToken, tasks, eventLog, runs, isReady, corsOrigins: config.CORS_ORIGINS, logger }),
+    createHttpApi({
+      gatewayId: config.GATEWAY_ID,
+      verifyToken,
+      onAuthFailure: (code) => metrics.authFailures.inc({ code }),
+      tasks,
+      eventLog,
+      runs,
+      stats: async () => ({ gateways: await registry.list(), queue: await queue.getJobCounts() }),
+      isReady: () => ({ ready: redisUp() && !draining, redis: redisUp(), draining }),
+      corsOrigins: config.CORS_ORIGINS,
+      logger,
+    }),
   );
-  const io: GatewayServer = new Server(httpServer, {
+  const server: GatewayServer = new Server(httpServer, {
     path: "/socket.io",
     serveClient: false,
     maxHttpBufferSize: LIMITS.maxMessageBytes,
     ...(config.CORS_ORIGINS.length > 0 ? { cors: { origin: config.CORS_ORIGINS.includes("*") ? true : [...config.CORS_ORIGINS] } } : {}),
   });
-  io.adapter(createTaskEventAdapter(cmd, sub, (taskId, room, envelope) => subscriptions?.onLiveEvent(taskId, room, envelope)));
-  subscriptions = new TaskSubscriptions({
-    nsp: io.of("/"),
+  io = server;
+  const subscriptions = new TaskSubscriptions({
+    nsp: server.of("/"),
     eventLog,
     confirmRoom,
     readPosition: (taskId) => eventLog.position(taskId),
@@ -90,40 +140,26 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     onDelivered: (envelope, replayed) => {
       metrics.eventsDelivered.inc({ type: envelope.type });
       if (replayed) metrics.eventsReplayed.inc();
+      else metrics.deliveryLag.observe(Math.max(0, Date.now() - envelope.ts) / 1000);
     },
+    onProblem: silentFailure,
   });
-  const subs = subscriptions;
-  io.use(socketAuth(verifyToken, (code) => metrics.authFailures.inc({ code })));
-
-  io.on("connection", (socket: Socket) => {
-    const userId = (socket.data as SocketData).userId;
-    const log = logger.child({ connectionId: socket.id, userId });
-    metrics.connections.inc();
-    metrics.connectionsOpened.inc();
-    const openedAt = Date.now();
-    socket.on("disconnect", (reason) => {
-      metrics.connections.dec();
-      subs.dropSocket(socket.id);
-      log.info({ reason, durationMs: Date.now() - openedAt }, "connection closed");
-    });
-    attachCommands(
-      { socket, userId, logger: log, tasks, subscriptions: subs, runs },
-      {
-        onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
-        classifyError: (): ErrorCode => (redisUp() ? "internal_error" : "unavailable"),
-      },
-    );
-    const room = userRoom(userId);
-    socket.join(room);
-    // Confirmed before connection_established, so task_created notices published after it arrive.
-    confirmRoom(room)
-      .catch((err) => log.warn({ err }, "user room subscription not confirmed"))
-      .finally(() => {
-        if (!socket.connected) return;
-        socket.emit("connection_established", { connectionId: socket.id, userId, gatewayId: config.GATEWAY_ID, protocol: 1 });
-        log.info({ transport: socket.conn.transport.name }, "connection opened");
-      });
-  });
+  server.adapter(createTaskEventAdapter(cmd, sub, (taskId, room, envelope) => subscriptions.onLiveEvent(taskId, room, envelope)));
+  server.use(socketAuth(verifyToken, (code) => metrics.authFailures.inc({ code })));
+  server.on("connection", (socket) =>
+    onConnection(socket, {
+      gatewayId: config.GATEWAY_ID,
+      logger,
+      metrics,
+      redisUp,
+      confirmRoom,
+      tasks,
+      subscriptions,
+      runs,
+      silentFailure,
+      watchAnswer,
+    }),
+  );
 
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>>["server"] | undefined;
   return {
@@ -135,12 +171,14 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       const port = (httpServer.address() as AddressInfo).port;
       const m = await startMetricsServer(metrics.registry, config.METRICS_PORT, config.HOST);
       metricsServer = m.server;
+      registry.start();
       logger.info({ port, metricsPort: m.port }, "gateway listening");
       return { port, metricsPort: m.port };
     },
     async stop() {
       draining = true;
-      await io.close();
+      await registry.stop();
+      await server.close();
       metricsServer?.close();
       await queue.close().catch(() => {});
       for (const client of [cmd, sub, queueConn]) client.disconnect();

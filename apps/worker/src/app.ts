@@ -1,71 +1,71 @@
 import { startMetricsServer } from "@agentcast/runtime";
 import { createKeys, EventLog, EventPublisher, RUN_QUEUE_NAME, type RunJobData, TaskStore } from "@agentcast/store";
-import { Worker } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { AGENTS } from "./agents/registry.js";
 import type { WorkerConfig } from "./config.js";
 import { ActiveRuns } from "./control/active-runs.js";
-import { createWorkerMetrics } from "./metrics/worker-metrics.js";
-import { executeRun } from "./runs/execute-run.js";
+import { createWorkerMetrics, QUEUE_STATES } from "./metrics/worker-metrics.js";
+import { type ExecuteRunDeps, executeRun } from "./runs/execute-run.js";
 
 export interface AgentWorker {
   start(): Promise<{ metricsPort: number }>;
   stop(): Promise<void>;
 }
 
-/** The one wiring place of the worker: Redis, the BullMQ worker, the agent, control messages. */
+/** The one wiring place of the worker: Redis, the BullMQ worker, the agent, control messages, metrics. */
 export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWorker {
   const keys = createKeys(config.REDIS_KEY_PREFIX);
   const cmd = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `${config.WORKER_ID}:cmd` });
   // Subscriber connection: no INFO ready check (it fails once the connection is in subscriber mode).
   const sub = new Redis(config.REDIS_URL, { enableReadyCheck: false, connectionName: `${config.WORKER_ID}:control` });
   const bull = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: `${config.WORKER_ID}:bull` });
+  const queue = new Queue<RunJobData>(RUN_QUEUE_NAME, { connection: cmd, prefix: keys.queuePrefix });
+  const metrics = createWorkerMetrics(config.WORKER_ID, () => queue.getJobCounts(...QUEUE_STATES));
   for (const [name, client] of [
     ["cmd", cmd],
     ["sub", sub],
     ["bull", bull],
   ] as const) {
-    client.on("error", (err) => logger.warn({ err: err.message, client: name }, "redis error"));
+    client.on("error", (err) => {
+      metrics.silentFailures.inc("redis_error");
+      logger.warn({ err: err.message, client: name }, "redis error");
+    });
   }
-  const metrics = createWorkerMetrics(config.WORKER_ID);
   const tasks = new TaskStore(cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
-  const publisher = new EventPublisher(cmd, {
-    keys,
-    historyMaxLen: config.HISTORY_MAX_LEN,
-    historyTtlSeconds: config.HISTORY_TTL_SECONDS,
-  });
-  const active = new ActiveRuns(sub, keys.controlChannel, tasks, config.CONTROL_POLL_MS, logger);
   const makeAgent = AGENTS[config.AGENT];
   if (!makeAgent) throw new Error(`AGENT: unknown agent ${config.AGENT}`);
   const agent = makeAgent({ demoStepMs: config.DEMO_STEP_MS });
-  const runDeps = {
+  const knownTools = new Set(agent.tools ?? []);
+  const active = new ActiveRuns(sub, keys.controlChannel, tasks, config.CONTROL_POLL_MS, config.RUN_STALL_TIMEOUT_MS, logger);
+  const runDeps: ExecuteRunDeps = {
     eventLog: new EventLog(cmd, keys),
-    publisher,
+    publisher: new EventPublisher(cmd, { keys, historyMaxLen: config.HISTORY_MAX_LEN, historyTtlSeconds: config.HISTORY_TTL_SECONDS }),
     tasks,
     logger,
     pollIntervalMs: config.CONTROL_POLL_MS,
-    onPublished: (type: string) => metrics.eventsPublished.inc({ type }),
+    observer: {
+      published: (type) => metrics.eventsPublished.inc({ type }),
+      toolFinished: (tool, ms) => metrics.toolDuration.observe({ tool: knownTools.has(tool) ? tool : "other" }, ms / 1000),
+      silentFailure: (kind) => metrics.silentFailures.inc(kind),
+      runEnded: (status, ms) => {
+        metrics.runs.inc({ status });
+        if (ms > 0) metrics.runDuration.observe(ms / 1000);
+      },
+    },
   };
 
-  const worker = new Worker<RunJobData>(
-    RUN_QUEUE_NAME,
-    async (job) => {
-      const outcome = await executeRun(job.data, agent, active, runDeps);
-      metrics.runs.inc({ status: outcome });
-      return outcome;
-    },
-    {
-      connection: bull,
-      prefix: keys.queuePrefix,
-      concurrency: config.WORKER_CONCURRENCY,
-      autorun: false,
-      // A dead worker's job is re-queued once its lock lapses; the next worker ends it as run_stalled.
-      lockDuration: config.JOB_LOCK_MS,
-      stalledInterval: config.JOB_LOCK_MS,
-      maxStalledCount: 1,
-    },
-  );
+  const worker = new Worker<RunJobData>(RUN_QUEUE_NAME, (job) => executeRun(job.data, agent, active, runDeps), {
+    connection: bull,
+    prefix: keys.queuePrefix,
+    concurrency: config.WORKER_CONCURRENCY,
+    autorun: false,
+    // A dead worker's job is re-queued once its lock lapses; the next worker ends it as run_stalled.
+    lockDuration: config.JOB_LOCK_MS,
+    stalledInterval: config.JOB_LOCK_MS,
+    maxStalledCount: 1,
+  });
   worker.on("error", (err) => logger.warn({ err: err.message }, "worker error"));
   worker.on("failed", (job, err) => logger.error({ jobId: job?.id, err: err.message }, "job failed"));
 
@@ -84,6 +84,7 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
       await worker.close();
       active.stop();
       metricsServer?.close();
+      await queue.close().catch(() => {});
       for (const client of [cmd, sub, bull]) client.disconnect();
     },
   };

@@ -32,6 +32,12 @@ export const commandSchemas = {
     questionId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
     response: z.string().max(LIMITS.maxResponseChars),
   }),
+  /** A client saw seq jump from `expectedSeq - 1` to `gotSeq`: counted and logged by the gateway. */
+  report_gap: z.strictObject({
+    taskId: id,
+    expectedSeq: z.number().int().positive(),
+    gotSeq: z.number().int().nonnegative(),
+  }),
   /** Any object (or nothing) is accepted, so clients may attach their own fields. */
   ping: z.union([z.undefined(), z.null(), z.looseObject({})]),
 } as const;
@@ -51,6 +57,7 @@ export interface CommandResults {
   unsubscribe: { taskId: string };
   cancel: { taskId: string; runId: string };
   user_response: { taskId: string; questionId: string };
+  report_gap: { taskId: string };
   ping: { ts: number };
 }
 

@@ -43,6 +43,7 @@ export interface ClientToServerEvents {
   unsubscribe: (payload: CommandPayload<"unsubscribe">, ack: AckCallback<"unsubscribe">) => void;
   cancel: (payload: CommandPayload<"cancel">, ack: AckCallback<"cancel">) => void;
   user_response: (payload: CommandPayload<"user_response">, ack: AckCallback<"user_response">) => void;
+  report_gap: (payload: CommandPayload<"report_gap">, ack: AckCallback<"report_gap">) => void;
   ping: (payload: CommandPayload<"ping">, ack: AckCallback<"ping">) => void;
 }
 

@@ -2,3 +2,11 @@ export { ConfigError, optionalEnvString, parseEnv, portSchema } from "./env-conf
 export { createLogger } from "./logger.js";
 export { startMetricsServer } from "./metrics-server.js";
 export { exitWithError, onShutdownSignal, withTimeout } from "./process.js";
+export {
+  type Component,
+  createSilentFailureCounter,
+  SILENT_FAILURE_KINDS,
+  type SilentFailure,
+  type SilentFailureCounter,
+  type SilentFailureKind,
+} from "./silent-failures.js";

@@ -7,6 +7,10 @@ export interface Keys {
   task(taskId: string): string;
   events(taskId: string): string;
   question(taskId: string): string;
+  /** questionId of an answer stored but not yet consumed by the run (for ack_timeout). */
+  pendingAnswer(taskId: string): string;
+  /** Hash gatewayId → JSON heartbeat, for GET /v1/stats. */
+  readonly gateways: string;
   userTasks(userId: string): string;
   userTaskCounter(userId: string): string;
   /** Classic pub/sub channel gateways use to tell workers about cancels and answers. */
@@ -21,6 +25,8 @@ export function createKeys(prefix = "ac"): Keys {
     task: (taskId) => `${prefix}:{${taskId}}:task`,
     events: (taskId) => `${prefix}:{${taskId}}:events`,
     question: (taskId) => `${prefix}:{${taskId}}:question`,
+    pendingAnswer: (taskId) => `${prefix}:{${taskId}}:pending-answer`,
+    gateways: `${prefix}:gateways`,
     userTasks: (userId) => `${prefix}:user:{${userId}}:tasks`,
     userTaskCounter: (userId) => `${prefix}:user:{${userId}}:count`,
     controlChannel: `${prefix}:control`,

@@ -8,7 +8,7 @@ const SCRIPTS = {
   acCreateTask: { numberOfKeys: 1, lua: lua.CREATE_TASK },
   acStartRun: { numberOfKeys: 1, lua: lua.START_RUN },
   acRequestCancel: { numberOfKeys: 1, lua: lua.REQUEST_CANCEL },
-  acAnswerQuestion: { numberOfKeys: 2, lua: lua.ANSWER_QUESTION },
+  acAnswerQuestion: { numberOfKeys: 3, lua: lua.ANSWER_QUESTION },
   acAbandonRun: { numberOfKeys: 1, lua: lua.ABANDON_RUN },
 } as const;
 

@@ -90,7 +90,7 @@ return {'ok', t[3]}
 
 /**
  * Hand the user's answer to the run waiting on an open question.
- * KEYS: task, question   ARGV: userId, questionId, response, controlChannel
+ * KEYS: task, question, pendingAnswer   ARGV: userId, questionId, response, controlChannel, ttlSeconds
  * Returns {'ok', runId} or {code}.
  */
 export const ANSWER_QUESTION = `
@@ -100,6 +100,7 @@ if owner ~= ARGV[1] then return {'forbidden'} end
 local q = redis.call('HMGET', KEYS[2], 'questionId', 'status', 'runId')
 if q[1] ~= ARGV[2] or q[2] ~= 'open' then return {'not_found'} end
 redis.call('HSET', KEYS[2], 'status', 'answered', 'response', ARGV[3])
+redis.call('SET', KEYS[3], ARGV[2], 'EX', tonumber(ARGV[5]))
 redis.call('PUBLISH', ARGV[4], cjson.encode({type = 'answer', taskId = redis.call('HGET', KEYS[1], 'taskId'), runId = q[3], questionId = ARGV[2]}))
 return {'ok', q[3]}
 `;

@@ -119,10 +119,12 @@ export class TaskStore {
     const res = (await this.redis.acAnswerQuestion(
       keys.task(taskId),
       keys.question(taskId),
+      keys.pendingAnswer(taskId),
       userId,
       questionId,
       response,
       keys.controlChannel,
+      this.opts.historyTtlSeconds,
     )) as [string, string?];
     if (res[0] !== "ok") return { ok: false, code: res[0] as TaskRefusal };
     return { ok: true, runId: res[1] as string };
@@ -133,10 +135,17 @@ export class TaskStore {
     return (await this.redis.hget(this.opts.keys.task(taskId), "cancelRequested")) === runId;
   }
 
-  /** Worker side: the answer to a question, once given. */
-  async getAnswer(taskId: string, questionId: string): Promise<string | undefined> {
+  /** Worker side: takes the answer to a question once given (marking it consumed). */
+  async consumeAnswer(taskId: string, questionId: string): Promise<string | undefined> {
     const [id, status, response] = await this.redis.hmget(this.opts.keys.question(taskId), "questionId", "status", "response");
-    return id === questionId && status === "answered" ? (response ?? "") : undefined;
+    if (id !== questionId || status !== "answered") return undefined;
+    await this.redis.del(this.opts.keys.pendingAnswer(taskId));
+    return response ?? "";
+  }
+
+  /** Gateway side: is an accepted answer still waiting for its run to take it? */
+  async isAnswerPending(taskId: string, questionId: string): Promise<boolean> {
+    return (await this.redis.get(this.opts.keys.pendingAnswer(taskId))) === questionId;
   }
 }
 

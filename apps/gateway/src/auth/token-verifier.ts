@@ -2,7 +2,9 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { errors, type JWTVerifyGetKey, jwtVerify } from "jose";
 
 export type TokenFailure = "token_missing" | "token_invalid" | "token_expired";
-export type VerifiedToken = { ok: true; userId: string; expiresAt: number | undefined } | { ok: false; code: TokenFailure; reason: string };
+export type VerifiedToken =
+  | { ok: true; userId: string; expiresAt: number | undefined; role: string | undefined }
+  | { ok: false; code: TokenFailure; reason: string };
 
 export interface TokenVerifierOptions {
   secret?: string | undefined;
@@ -43,7 +45,7 @@ export function createTokenVerifier(opts: TokenVerifierOptions): (token: string 
       if (typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 256) {
         return { ok: false, code: "token_invalid", reason: "sub claim missing or invalid" };
       }
-      return { ok: true, userId: payload.sub, expiresAt: payload.exp };
+      return { ok: true, userId: payload.sub, expiresAt: payload.exp, role: typeof payload.role === "string" ? payload.role : undefined };
     } catch (err) {
       if (err instanceof errors.JWTExpired) return { ok: false, code: "token_expired", reason: err.message };
       return { ok: false, code: "token_invalid", reason: err instanceof Error ? err.message : String(err) };

@@ -1,3 +1,4 @@
+import type { SilentFailure } from "@agentcast/runtime";
 import type { TaskStore } from "@agentcast/store";
 import type { Logger } from "pino";
 import type { Socket } from "socket.io";
@@ -12,4 +13,7 @@ export interface CommandContext {
   tasks: TaskStore;
   subscriptions: TaskSubscriptions;
   runs: RunService;
+  silentFailure: (kind: SilentFailure) => void;
+  /** Called after an answer is accepted: checks later that a run consumed it (ack_timeout). */
+  watchAnswer: (taskId: string, questionId: string) => void;
 }

@@ -43,7 +43,15 @@ export const handlers: { [C in CommandName]: Handler<C> } = {
     const res = await ctx.tasks.answerQuestion(ctx.userId, taskId, questionId, response);
     if (!res.ok)
       throw new CommandError(res.code, res.code === "not_found" ? "No such task or no open question with this questionId" : undefined);
+    ctx.watchAnswer(taskId, questionId);
     return { body: { taskId, questionId } };
+  },
+
+  async report_gap(ctx, { taskId, expectedSeq, gotSeq }) {
+    await ownTask(ctx, taskId);
+    ctx.silentFailure("sequence_gap");
+    ctx.logger.warn({ taskId, expectedSeq, gotSeq, source: "client" }, "client reported a sequence gap");
+    return { body: { taskId } };
   },
 
   async ping(ctx) {

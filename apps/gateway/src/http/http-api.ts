@@ -10,6 +10,9 @@ import { BodyError, readJson, sendError, sendJson } from "./respond.js";
 export interface HttpApiDeps {
   gatewayId: string;
   verifyToken: (token: string | undefined) => Promise<VerifiedToken>;
+  onAuthFailure?: (code: string) => void;
+  /** Cluster-wide numbers for GET /v1/stats (admin only). */
+  stats: () => Promise<{ gateways: { gatewayId: string; connections: number; rooms: number }[]; queue: Record<string, number> }>;
   tasks: TaskStore;
   eventLog: EventLog;
   runs: RunService;
@@ -49,8 +52,19 @@ async function handle(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespon
   if (!path.startsWith("/v1/")) return sendError(res, "not_found", "No such route");
 
   const auth = await deps.verifyToken(bearerToken(req.headers.authorization));
-  if (!auth.ok) return sendError(res, auth.code);
+  if (!auth.ok) {
+    deps.onAuthFailure?.(auth.code);
+    return sendError(res, auth.code);
+  }
   const userId = auth.userId;
+
+  if (path === "/v1/stats" && req.method === "GET") {
+    if (auth.role !== "admin") return sendError(res, "forbidden", 'GET /v1/stats needs a token with the claim role: "admin"');
+    const { gateways, queue } = await deps.stats();
+    const connections = gateways.reduce((n, g) => n + g.connections, 0);
+    const rooms = gateways.reduce((n, g) => n + g.rooms, 0);
+    return sendJson(res, 200, { gatewayId: deps.gatewayId, connections, rooms, gateways, queue });
+  }
 
   if (path === "/v1/tasks" && req.method === "POST") {
     const parsed = commandSchemas.user_message.safeParse(await readJson(req, MAX_BODY_BYTES));

@@ -1,40 +1,89 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { createSilentFailureCounter } from "@agentcast/runtime";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
-/** Gateway metrics on an explicit registry (the observability issue extends this set). */
-export function createGatewayMetrics(gatewayId: string) {
+/** Live values the gauges read at scrape time. */
+export interface GatewayGaugeSources {
+  connections(): number;
+  /** Task and user rooms held by this pod (not the per-socket rooms). */
+  rooms(): number;
+  redisUp(): boolean;
+}
+
+/**
+ * Gateway metrics on an explicit registry. Labels are bounded (command names, error codes, event
+ * types, Socket.IO disconnect reasons) — never a user, task or room id.
+ */
+export function createGatewayMetrics(gatewayId: string, sources: GatewayGaugeSources) {
   const registry = new Registry();
   registry.setDefaultLabels({ gateway_id: gatewayId });
   collectDefaultMetrics({ register: registry });
+  const registers = [registry];
   return {
     registry,
-    connections: new Gauge({ name: "agentcast_gateway_connections", help: "Open Socket.IO connections", registers: [registry] }),
+    silentFailures: createSilentFailureCounter(registry, "gateway"),
+    connections: new Gauge({
+      name: "agentcast_gateway_connections",
+      help: "Open Socket.IO connections on this gateway",
+      registers,
+      collect() {
+        this.set(sources.connections());
+      },
+    }),
+    rooms: new Gauge({
+      name: "agentcast_gateway_rooms",
+      help: "Task and user rooms held by this gateway (its Redis shard subscriptions)",
+      registers,
+      collect() {
+        this.set(sources.rooms());
+      },
+    }),
+    redisUp: new Gauge({
+      name: "agentcast_gateway_redis_up",
+      help: "1 when the gateway's Redis connections are ready, else 0",
+      registers,
+      collect() {
+        this.set(sources.redisUp() ? 1 : 0);
+      },
+    }),
     connectionsOpened: new Counter({
       name: "agentcast_gateway_connections_opened_total",
       help: "Socket.IO connections accepted",
-      registers: [registry],
+      registers,
+    }),
+    disconnections: new Counter({
+      name: "agentcast_gateway_disconnections_total",
+      help: "Socket.IO disconnections, by Socket.IO's reason",
+      labelNames: ["reason"] as const,
+      registers,
     }),
     authFailures: new Counter({
       name: "agentcast_gateway_auth_failures_total",
-      help: "Handshakes refused, by error code",
+      help: "Handshakes and HTTP requests refused for their token, by error code",
       labelNames: ["code"] as const,
-      registers: [registry],
+      registers,
     }),
     commands: new Counter({
       name: "agentcast_gateway_commands_total",
       help: "Client commands, by command and outcome (ok or an error code)",
       labelNames: ["command", "outcome"] as const,
-      registers: [registry],
+      registers,
     }),
     eventsDelivered: new Counter({
       name: "agentcast_gateway_events_delivered_total",
-      help: "Agent events written to sockets, by type",
+      help: "Agent events written to sockets (live and replayed), by type",
       labelNames: ["type"] as const,
-      registers: [registry],
+      registers,
     }),
     eventsReplayed: new Counter({
       name: "agentcast_gateway_events_replayed_total",
       help: "Agent events written to sockets from history",
-      registers: [registry],
+      registers,
+    }),
+    deliveryLag: new Histogram({
+      name: "agentcast_gateway_delivery_lag_seconds",
+      help: "Live events: time from the worker's envelope ts to the gateway writing it to a socket",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
     }),
   };
 }

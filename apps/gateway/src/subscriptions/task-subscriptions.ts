@@ -33,6 +33,8 @@ export interface TaskSubscriptionsOptions {
   readPosition: (taskId: string) => Promise<{ lastSeq: number; firstSeq: number | undefined }>;
   logger: Logger;
   onDelivered?: (envelope: EventEnvelope, replayed: boolean) => void;
+  /** Events were lost to this socket for good (history hole), or writing to it threw. */
+  onProblem?: (kind: "sequence_gap" | "emit_error") => void;
   replayPageSize?: number;
   maxPendingPerSubscription?: number;
   maxReplayRetries?: number;
@@ -144,7 +146,17 @@ export class TaskSubscriptions {
   }
 
   private deliver(socket: Socket, sub: Subscription, envelope: EventEnvelope, replayed: boolean): void {
-    socket.emit("event", envelope);
+    try {
+      socket.emit("event", envelope);
+    } catch (err) {
+      this.opts.onProblem?.("emit_error");
+      this.opts.logger.error(
+        { err, taskId: sub.taskId, socketId: socket.id, seq: envelope.seq },
+        "emit failed; disconnecting so the client resumes",
+      );
+      socket.disconnect(true);
+      return;
+    }
     sub.lastSeq = envelope.seq;
     this.opts.onDelivered?.(envelope, replayed);
   }
@@ -172,7 +184,11 @@ export class TaskSubscriptions {
       for (const e of page) {
         if (e.seq <= sub.lastSeq) continue;
         if (e.seq > sub.lastSeq + 1) {
-          this.opts.logger.warn({ taskId: sub.taskId, after: sub.lastSeq, next: e.seq }, "history trimmed during replay");
+          this.opts.onProblem?.("sequence_gap");
+          this.opts.logger.warn(
+            { taskId: sub.taskId, socketId: socket.id, after: sub.lastSeq, next: e.seq },
+            "history trimmed during replay",
+          );
         }
         this.deliver(socket, sub, e, true);
       }
@@ -190,6 +206,7 @@ export class TaskSubscriptions {
       }
       if (gap && page.length === 0 && !sub.overflowed && ++emptyGapRounds > 3) {
         // History lacks events that live delivery skipped (history deleted or expired): go on in order.
+        this.opts.onProblem?.("sequence_gap");
         this.opts.logger.warn({ taskId: sub.taskId, after: sub.lastSeq }, "events missing from history; skipping the hole");
         for (const e of sub.pending) if (e.seq > sub.lastSeq) this.deliver(socket, sub, e, false);
         gap = false;

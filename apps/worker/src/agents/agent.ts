@@ -23,6 +23,8 @@ export interface AgentResult {
 
 export interface Agent {
   readonly name: string;
+  /** Tool names this agent uses (bounds the `tool` metric label; others count as "other"). */
+  readonly tools?: readonly string[];
   run(ctx: AgentContext): Promise<AgentResult>;
 }
 
@@ -43,5 +45,13 @@ export class RunCancelled extends Error {
   constructor() {
     super("run cancelled");
     this.name = "RunCancelled";
+  }
+}
+
+/** The watchdog ended the run: no event for longer than the stall timeout. */
+export class RunStalled extends Error {
+  constructor(readonly idleMs: number) {
+    super(`no event for ${idleMs} ms`);
+    this.name = "RunStalled";
   }
 }

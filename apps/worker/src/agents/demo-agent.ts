@@ -5,6 +5,10 @@ export interface DemoDirectives {
   ask: boolean;
   fail: boolean;
   slow: boolean;
+  /** Test directives: hang forever, hang inside a tool call, emit an event that breaks the run rules. */
+  hang: boolean;
+  hangtool: boolean;
+  invalid: boolean;
   /** Number of tool calls (default 1, at most 50). */
   tools: number;
   /** The text without directives. */
@@ -21,11 +25,20 @@ export function parseDirectives(input: string): DemoDirectives {
       tools = Math.min(Number(n), MAX_TOOLS);
       return pre;
     })
-    .replace(/(^|\s)\/(ask|fail|slow)(?=\s|$)/gi, "$1")
+    .replace(/(^|\s)\/(ask|fail|slow|hang|hangtool|invalid)(?=\s|$)/gi, "$1")
     .replace(/\s+/g, " ")
     .trim();
   const has = (d: string) => new RegExp(`(^|\\s)/${d}(\\s|$)`, "i").test(input);
-  return { ask: has("ask"), fail: has("fail"), slow: has("slow"), tools, text };
+  return {
+    ask: has("ask"),
+    fail: has("fail"),
+    slow: has("slow"),
+    hang: has("hang"),
+    hangtool: has("hangtool"),
+    invalid: has("invalid"),
+    tools,
+    text,
+  };
 }
 
 /**
@@ -35,12 +48,16 @@ export function parseDirectives(input: string): DemoDirectives {
 export function createDemoAgent(stepMs: number): Agent {
   return {
     name: "demo",
+    tools: ["calculator", "clock", "wait"],
     async run(ctx: AgentContext) {
       const d = parseDirectives(ctx.input);
       const step = d.slow ? stepMs * 10 : stepMs;
       await ctx.thinking(`Reading the request: "${d.text.slice(0, 120)}"`);
       await ctx.progress(10, "Understanding the request");
       await ctx.sleep(step);
+      if (d.hang) await new Promise(() => {}); // never settles: the watchdog must end the run
+      if (d.hangtool) await ctx.tool("wait", { forever: true }, () => new Promise(() => {}));
+      if (d.invalid) await ctx.progress(150, "beyond 100 %: breaks the run rules");
       if (d.fail) {
         await ctx.thinking("This request asks me to fail (/fail).");
         throw new AgentFailure("agent_failed", "The demo agent was asked to fail (/fail)");

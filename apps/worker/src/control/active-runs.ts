@@ -12,7 +12,9 @@ interface ControlMessage {
 
 /**
  * The runs this worker is executing, and how cancels and answers reach them: the control channel
- * (fast path) plus a poll of Redis every `pollIntervalMs` (in case a message was missed).
+ * (fast path) plus a poll of Redis every `pollIntervalMs` (in case a message was missed). The same
+ * poll is the watchdog: a run with no event for `stallTimeoutMs` (not counting time spent waiting
+ * for the user's answer) is stalled.
  */
 export class ActiveRuns {
   private readonly runs = new Map<string, RunContext>();
@@ -23,6 +25,7 @@ export class ActiveRuns {
     private readonly channel: string,
     private readonly tasks: TaskStore,
     private readonly pollIntervalMs: number,
+    private readonly stallTimeoutMs: number,
     private readonly logger: Logger,
   ) {}
 
@@ -67,8 +70,14 @@ export class ActiveRuns {
   }
 
   private async poll(): Promise<void> {
+    const now = Date.now();
     for (const run of this.runs.values()) {
       if (run.signal.aborted) continue;
+      const idleMs = now - run.lastEventAt;
+      if (!run.waitingForUser && idleMs > this.stallTimeoutMs) {
+        run.stall(idleMs);
+        continue;
+      }
       try {
         if (await this.tasks.isCancelRequested(run.taskId, run.runId)) run.notifyCancel();
       } catch (err) {

@@ -1,23 +1,57 @@
-import { Counter, collectDefaultMetrics, Registry } from "prom-client";
+import { createSilentFailureCounter } from "@agentcast/runtime";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
-/** Worker metrics on an explicit registry (the observability issue extends this set). */
-export function createWorkerMetrics(workerId: string) {
+/** BullMQ job states reported by agentcast_queue_jobs. */
+export const QUEUE_STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "paused", "completed", "failed"] as const;
+
+/**
+ * Worker metrics on an explicit registry. `tool` labels are bounded by the agent's registered
+ * tools (anything else is "other"); queue counts are read from BullMQ at scrape time.
+ */
+export function createWorkerMetrics(workerId: string, queueCounts: () => Promise<Record<string, number>>) {
   const registry = new Registry();
   registry.setDefaultLabels({ worker_id: workerId });
   collectDefaultMetrics({ register: registry });
+  const registers = [registry];
   return {
     registry,
+    silentFailures: createSilentFailureCounter(registry, "worker"),
     runs: new Counter({
       name: "agentcast_worker_runs_total",
-      help: "Runs ended, by status",
+      help: "Runs ended, by status (succeeded, failed, cancelled, stalled, superseded)",
       labelNames: ["status"] as const,
-      registers: [registry],
+      registers,
+    }),
+    runDuration: new Histogram({
+      name: "agentcast_worker_run_duration_seconds",
+      help: "Run duration from agent_started to the terminal event",
+      buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers,
     }),
     eventsPublished: new Counter({
       name: "agentcast_worker_events_published_total",
       help: "Agent events published, by type",
       labelNames: ["type"] as const,
-      registers: [registry],
+      registers,
+    }),
+    toolDuration: new Histogram({
+      name: "agentcast_worker_tool_duration_seconds",
+      help: "Tool call duration, by tool (registered tool names; others are 'other')",
+      labelNames: ["tool"] as const,
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    queueJobs: new Gauge({
+      name: "agentcast_queue_jobs",
+      help: "Run jobs in the BullMQ queue, by state",
+      labelNames: ["state"] as const,
+      registers,
+      async collect() {
+        const counts = await queueCounts();
+        for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
+      },
     }),
   };
 }
+
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;

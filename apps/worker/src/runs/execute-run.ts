@@ -1,6 +1,6 @@
 import type { EventData } from "@agentcast/protocol";
 import { type EventLog, type RunJobData, StaleRunError } from "@agentcast/store";
-import { type Agent, AgentFailure, RunCancelled } from "../agents/agent.js";
+import { type Agent, AgentFailure, RunCancelled, RunStalled } from "../agents/agent.js";
 import type { ActiveRuns } from "../control/active-runs.js";
 import { RunContext, type RunContextDeps } from "./run-context.js";
 
@@ -10,51 +10,41 @@ export interface ExecuteRunDeps extends RunContextDeps {
   eventLog: EventLog;
 }
 
+type Terminal = { type: "agent_completed"; data: EventData<"agent_completed"> } | { type: "agent_error"; data: EventData<"agent_error"> };
+
 /**
  * Executes one run: agent_started, the agent, then exactly one terminal event — after closing any
- * tool call the agent left open. Cancels end in `agent_completed { status: "cancelled" }`; agent
- * failures in `agent_error`.
+ * tool call left open. Cancel → `agent_completed { status: "cancelled" }`; the watchdog →
+ * `agent_error { code: "run_stalled" }`; an agent failure → `agent_error`. A hung agent cannot hold
+ * the run: the agent's promise races the run's abort signal.
  */
 export async function executeRun(job: RunJobData, agent: Agent, active: ActiveRuns, deps: ExecuteRunDeps): Promise<RunOutcome> {
   const ctx = new RunContext(job, deps);
-  const log = deps.logger.child({ taskId: job.taskId, runId: job.runId });
+  const startedAt = Date.now();
   const task = await deps.tasks.getTask(job.taskId);
   if (task?.runId !== job.runId || (task.status !== "queued" && task.status !== "running")) {
-    log.warn({ status: task?.status }, "run is not current or already ended; skipped");
+    ctx.log.warn({ status: task?.status }, "run is not current or already ended; skipped");
     return "superseded";
   }
-  if (task.status === "running") return endStalledRun(ctx, job, deps, log);
+  if (task.status === "running") return endStalledRun(ctx, job, deps);
   active.add(ctx);
   try {
     await ctx.emit("agent_started", { input: job.text });
-    log.info({ agent: agent.name }, "run started");
+    ctx.log.info({ agent: agent.name }, "run started");
     if (await deps.tasks.isCancelRequested(job.taskId, job.runId)) ctx.notifyCancel();
-    let terminal: { type: "agent_completed"; data: EventData<"agent_completed"> } | { type: "agent_error"; data: EventData<"agent_error"> };
-    try {
-      if (ctx.signal.aborted) throw new RunCancelled();
-      const { result } = await agent.run(ctx);
-      terminal = { type: "agent_completed", data: { status: "succeeded", ...(result === undefined ? {} : { result }) } };
-    } catch (err) {
-      if (err instanceof StaleRunError) throw err;
-      if (ctx.signal.aborted || err instanceof RunCancelled) {
-        terminal = { type: "agent_completed", data: { status: "cancelled" } };
-      } else if (err instanceof AgentFailure) {
-        terminal = { type: "agent_error", data: { code: err.code, message: err.message, retryable: err.retryable } };
-      } else {
-        log.error({ err }, "agent threw");
-        const message = err instanceof Error ? err.message : String(err);
-        terminal = { type: "agent_error", data: { code: "agent_failed", message, retryable: false } };
-      }
-    }
-    const outcome = terminal.type === "agent_error" ? "failed" : terminal.data.status;
-    await ctx.closeOpenTools(outcome === "cancelled" ? "cancelled" : "run ended before the tool completed");
+    const terminal = await runAgent(agent, ctx);
+    const outcome: RunOutcome =
+      terminal.type === "agent_completed" ? terminal.data.status : terminal.data.code === "run_stalled" ? "stalled" : "failed";
+    if (outcome === "stalled") deps.observer.silentFailure("stuck_run");
+    await ctx.closeOpenTools(outcome === "cancelled" ? "cancelled" : "the run ended before the tool completed", outcome !== "cancelled");
     if (terminal.type === "agent_completed") await ctx.emit("agent_completed", terminal.data);
     else await ctx.emit("agent_error", terminal.data);
-    log.info({ outcome }, "run ended");
+    ctx.log.info({ outcome, durationMs: Date.now() - startedAt }, "run ended");
+    deps.observer.runEnded(outcome, Date.now() - startedAt);
     return outcome;
   } catch (err) {
     if (err instanceof StaleRunError) {
-      log.warn({ reason: err.reason }, "run is no longer current; stopped");
+      ctx.log.warn({ reason: err.reason }, "run is no longer current; stopped");
       return "superseded";
     }
     throw err;
@@ -63,15 +53,48 @@ export async function executeRun(job: RunJobData, agent: Agent, active: ActiveRu
   }
 }
 
+/** Runs the agent until it returns, throws, or the run is aborted (cancel / watchdog). */
+async function runAgent(agent: Agent, ctx: RunContext): Promise<Terminal> {
+  const aborted = new Promise<never>((_, reject) => {
+    if (ctx.signal.aborted) reject(ctx.signal.reason);
+    ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason), { once: true });
+  });
+  const running = agent.run(ctx);
+  running.catch(() => {}); // it may settle after the run was ended; that is not an unhandled rejection
+  try {
+    const { result } = await Promise.race([running, aborted]);
+    return { type: "agent_completed", data: { status: "succeeded", ...(result === undefined ? {} : { result }) } };
+  } catch (err) {
+    if (err instanceof StaleRunError) throw err;
+    const reason = ctx.signal.aborted ? ctx.signal.reason : err;
+    if (reason instanceof RunCancelled) return { type: "agent_completed", data: { status: "cancelled" } };
+    if (reason instanceof RunStalled) {
+      ctx.log.warn({ idleMs: reason.idleMs }, "watchdog: run stalled");
+      return {
+        type: "agent_error",
+        data: { code: "run_stalled", message: `The run produced no event for ${reason.idleMs} ms and was ended`, retryable: true },
+      };
+    }
+    if (reason instanceof AgentFailure)
+      return { type: "agent_error", data: { code: reason.code, message: reason.message, retryable: reason.retryable } };
+    ctx.log.error({ err: reason }, "agent threw");
+    return {
+      type: "agent_error",
+      data: { code: "agent_failed", message: reason instanceof Error ? reason.message : String(reason), retryable: false },
+    };
+  }
+}
+
 /**
  * The run already started on a worker that died (BullMQ re-queued its stalled job). Its events so
  * far stand; replaying the agent would duplicate them, so the run is ended: open tool calls are
  * closed, then `agent_error { code: "run_stalled", retryable: true }`.
  */
-async function endStalledRun(ctx: RunContext, job: RunJobData, deps: ExecuteRunDeps, log: RunContextDeps["logger"]): Promise<RunOutcome> {
+async function endStalledRun(ctx: RunContext, job: RunJobData, deps: ExecuteRunDeps): Promise<RunOutcome> {
   ctx.restore(await deps.eventLog.readRun(job.taskId, job.runId));
+  deps.observer.silentFailure("stuck_run");
   try {
-    await ctx.closeOpenTools("the worker running this tool stopped");
+    await ctx.closeOpenTools("the worker running this tool stopped", true);
     await ctx.emit("agent_error", {
       code: "run_stalled",
       message: "The worker running this task stopped; the run was ended",
@@ -81,6 +104,7 @@ async function endStalledRun(ctx: RunContext, job: RunJobData, deps: ExecuteRunD
     if (err instanceof StaleRunError) return "superseded";
     throw err;
   }
-  log.warn("stalled run taken over and ended with run_stalled");
+  ctx.log.warn("stalled run taken over and ended with run_stalled");
+  deps.observer.runEnded("stalled", 0);
   return "stalled";
 }
