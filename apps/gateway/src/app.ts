@@ -88,6 +88,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
   });
+  const classifyError = () => (redisUp() ? ("internal_error" as const) : ("unavailable" as const));
   const confirmRoom = async (room: string): Promise<void> => {
     await withTimeout(sub.ssubscribe(roomChannel(room)), ROOM_CONFIRM_TIMEOUT_MS, "room subscription");
   };
@@ -120,6 +121,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       runs,
       stats: async () => ({ gateways: await registry.list(), queue: await queue.getJobCounts() }),
       isReady: () => ({ ready: redisUp() && !draining, redis: redisUp(), draining }),
+      classifyError,
       corsOrigins: config.CORS_ORIGINS,
       logger,
     }),
@@ -151,7 +153,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       gatewayId: config.GATEWAY_ID,
       logger,
       metrics,
-      redisUp,
+      classifyError,
       confirmRoom,
       tasks,
       subscriptions,

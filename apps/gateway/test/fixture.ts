@@ -75,7 +75,7 @@ export async function startStack(
     async stop() {
       for (const c of clients) c.disconnect();
       await Promise.all([...workers, ...gateways].map((p) => p.child.stop("SIGTERM", 5_000)));
-      await redis.stop();
+      await redis[Symbol.asyncDispose]();
     },
   };
   return stack;

@@ -21,7 +21,7 @@ describe.each(["ES256", "RS256"] as const)("JWT_PUBLIC_KEY with %s", (alg) => {
   });
   afterAll(async () => {
     await gateway?.stop();
-    await redis?.stop();
+    await redis?.[Symbol.asyncDispose]();
   });
 
   const sign = (claims: { iss?: string; aud?: string; sub?: string }, key: CryptoKey | Uint8Array = privateKey, header: string = alg) =>

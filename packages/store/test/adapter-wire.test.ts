@@ -43,7 +43,7 @@ describe("publisher ↔ installed sharded adapter", () => {
     for (const s of sockets) s.disconnect();
     await new Promise<void>((r) => server.close(() => r()));
     for (const c of clients) c.disconnect();
-    await redis.stop();
+    await redis[Symbol.asyncDispose]();
   });
 
   const joinRoom = async (room: string) => {

@@ -9,7 +9,7 @@ export interface ConnectionDeps extends Omit<CommandContext, "socket" | "userId"
   gatewayId: string;
   logger: Logger;
   metrics: GatewayMetrics;
-  redisUp: () => boolean;
+  classifyError: (err: unknown) => ErrorCode;
   confirmRoom: (room: string) => Promise<void>;
 }
 
@@ -38,7 +38,7 @@ export function onConnection(socket: Socket, deps: ConnectionDeps): void {
     },
     {
       onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
-      classifyError: (): ErrorCode => (deps.redisUp() ? "internal_error" : "unavailable"),
+      classifyError: deps.classifyError,
     },
   );
   const room = userRoom(userId);

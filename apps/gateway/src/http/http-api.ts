@@ -17,6 +17,8 @@ export interface HttpApiDeps {
   eventLog: EventLog;
   runs: RunService;
   isReady: () => { ready: boolean; redis: boolean; draining: boolean };
+  /** Maps an unexpected error to a code (`unavailable` while Redis is down). */
+  classifyError: (err: unknown) => "internal_error" | "unavailable";
   corsOrigins: readonly string[];
   logger: Logger;
 }
@@ -31,7 +33,7 @@ export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: Se
       if (err instanceof BodyError) return sendError(res, err.code, err.message);
       if (err instanceof CommandError) return sendError(res, err.code, err.message);
       deps.logger.error({ err, url: req.url }, "http request failed");
-      if (!res.headersSent) sendError(res, "internal_error");
+      if (!res.headersSent) sendError(res, deps.classifyError(err));
     });
   };
 }

@@ -47,8 +47,9 @@ export function createWorkerMetrics(workerId: string, queueCounts: () => Promise
       labelNames: ["state"] as const,
       registers,
       async collect() {
-        const counts = await queueCounts();
-        for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
+        // While Redis is unreachable keep the last values: a scrape must not fail because of one gauge.
+        const counts = await queueCounts().catch(() => undefined);
+        if (counts) for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
       },
     }),
   };

@@ -1,23 +1,31 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type ChildHandle, spawnUntil } from "./child.js";
 import { freePort } from "./free-port.js";
 
 export interface RedisServerHandle {
   readonly port: number;
   readonly url: string;
-  /** Stops the server (SIGKILL unless `graceful`). */
+  /** Stops the server: SIGTERM (flushes the AOF, data survives a restart) unless `graceful` is false (SIGKILL). */
   stop(graceful?: boolean): Promise<void>;
-  /** Starts it again on the same port (after stop). */
+  /** Starts it again on the same port and data directory (after stop). */
   restart(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Starts a throwaway `redis-server` on a free loopback port (no persistence). */
+/**
+ * Starts a throwaway `redis-server` on a free loopback port, configured like production
+ * (noeviction, AOF on) with its data in a temp directory removed on dispose.
+ */
 export async function startRedisServer(opts: { port?: number; bin?: string } = {}): Promise<RedisServerHandle> {
   const port = opts.port ?? (await freePort());
   const bin = opts.bin ?? process.env.REDIS_SERVER_BIN ?? "redis-server";
+  const dir = mkdtempSync(join(tmpdir(), "agentcast-redis-"));
   let child: ChildHandle | undefined;
   const launch = async () => {
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxclients", "10000"];
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes"];
+    args.push("--appendfsync", "everysec", "--maxmemory-policy", "noeviction", "--maxclients", "10000");
     ({ child } = await spawnUntil(bin, args, {
       name: `redis-server :${port}`,
       ready: (line) => (/Ready to accept connections/.test(line) ? true : undefined),
@@ -27,7 +35,7 @@ export async function startRedisServer(opts: { port?: number; bin?: string } = {
   const handle: RedisServerHandle = {
     port,
     url: `redis://127.0.0.1:${port}`,
-    async stop(graceful = false) {
+    async stop(graceful = true) {
       if (!child) return;
       await child.stop(graceful ? "SIGTERM" : "SIGKILL");
       child = undefined;
@@ -37,7 +45,8 @@ export async function startRedisServer(opts: { port?: number; bin?: string } = {
       await launch();
     },
     async [Symbol.asyncDispose]() {
-      await handle.stop();
+      await handle.stop(false);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
   return handle;

@@ -1,0 +1,253 @@
+import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
+import { signDevToken, startWorkerProcess } from "@agentcast/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Stack, startStack } from "./fixture.js";
+import { scrape, value } from "./metrics.js";
+
+const SF = "agentcast_silent_failures_total";
+const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe("every silent failure, induced for real, moves its counter by exactly the right amount", () => {
+  let stack: Stack;
+  const workerEnv = { RUN_STALL_TIMEOUT_MS: "1000", CONTROL_POLL_MS: "100", JOB_LOCK_MS: "1000" };
+  const worker = () => scrape(stack.workers[stack.workers.length - 1]?.metricsPort ?? 0);
+  const gateway = (i: number) => scrape(stack.gateways[i]?.metricsPort ?? 0);
+  const wf = (m: Map<string, number>, kind: string) => value(m, SF, { component: "worker", kind });
+  const gf = (m: Map<string, number>, kind: string) => value(m, SF, { component: "gateway", kind });
+
+  beforeAll(async () => {
+    stack = await startStack({ gateways: 2, workers: 1, workerEnv, gatewayEnv: { USER_RESPONSE_TIMEOUT_MS: "1000" } });
+  });
+  afterAll(() => stack?.stop());
+
+  it("exposes every kind at 0 before anything happens", async () => {
+    const [w, g] = await Promise.all([worker(), gateway(0)]);
+    for (const kind of ["unrouted_event", "stuck_run", "unpaired_tool_call", "invalid_event", "redis_error", "publish_failed"]) {
+      expect(w.has(`${SF}{component="worker",kind="${kind}"}`)).toBe(true);
+    }
+    for (const kind of ["sequence_gap", "emit_error", "redis_error", "ack_timeout"]) {
+      expect(g.has(`${SF}{component="gateway",kind="${kind}"}`)).toBe(true);
+    }
+  });
+
+  it("unrouted_event: a run nobody watches counts each of its events", async () => {
+    const before = await worker();
+    const { body } = await stack.http("/v1/tasks", { userId: "olga", body: { text: "what is 3+4" } });
+    let lastSeq = 0;
+    await until("the unwatched run to end", async () => {
+      const task = await stack.http(`/v1/tasks/${body.taskId}`, { userId: "olga" });
+      lastSeq = task.body.lastSeq;
+      return task.body.status === "succeeded";
+    });
+    const after = await worker();
+    expect(lastSeq).toBeGreaterThan(5);
+    expect(wf(after, "unrouted_event") - wf(before, "unrouted_event")).toBe(lastSeq);
+    // A watched run adds none.
+    const alice = await stack.client("alice");
+    const ack = await alice.command("user_message", { text: "what is 1+1" });
+    if (!ack.ok) throw new Error(JSON.stringify(ack));
+    await alice.collectRun(ack.taskId);
+    expect(wf(await worker(), "unrouted_event")).toBe(wf(after, "unrouted_event"));
+  });
+
+  it("stuck_run: the watchdog ends a hung agent with agent_error run_stalled, and the user sees it", async () => {
+    const before = await worker();
+    const alice = await stack.client("alice", 1);
+    const ack = await alice.command("user_message", { text: "/hang" });
+    if (!ack.ok) throw new Error(JSON.stringify(ack));
+    const run = await alice.collectRun(ack.taskId);
+    expect(validateRunEvents(run)).toEqual([]);
+    expect(run.at(-1)).toMatchObject({ type: "agent_error", data: { code: "run_stalled", retryable: true } });
+    const after = await worker();
+    expect(wf(after, "stuck_run") - wf(before, "stuck_run")).toBe(1);
+    expect(wf(after, "unpaired_tool_call") - wf(before, "unpaired_tool_call")).toBe(0);
+    expect(
+      value(after, "agentcast_worker_runs_total", { status: "stalled" }) -
+        value(before, "agentcast_worker_runs_total", { status: "stalled" }),
+    ).toBe(1);
+  });
+
+  it("unpaired_tool_call: a tool that never completes is closed by the worker (and the run is stalled)", async () => {
+    const before = await worker();
+    const alice = await stack.client("alice");
+    const ack = await alice.command("user_message", { text: "/hangtool" });
+    if (!ack.ok) throw new Error(JSON.stringify(ack));
+    const run = await alice.collectRun(ack.taskId);
+    expect(validateRunEvents(run)).toEqual([]);
+    expect(run.at(-2)).toMatchObject({ type: "tool_completed", data: { tool: "wait", ok: false } });
+    expect(run.at(-1)).toMatchObject({ type: "agent_error", data: { code: "run_stalled" } });
+    const after = await worker();
+    expect(wf(after, "unpaired_tool_call") - wf(before, "unpaired_tool_call")).toBe(1);
+    expect(wf(after, "stuck_run") - wf(before, "stuck_run")).toBe(1);
+  });
+
+  it("invalid_event: an event breaking the run rules is not sent; the run ends with agent_error", async () => {
+    const before = await worker();
+    const alice = await stack.client("alice");
+    const ack = await alice.command("user_message", { text: "/invalid" });
+    if (!ack.ok) throw new Error(JSON.stringify(ack));
+    const run = await alice.collectRun(ack.taskId);
+    expect(validateRunEvents(run)).toEqual([]);
+    expect(run.some((e) => e.type === "progress_update" && e.data.percent > 100)).toBe(false);
+    expect(run.at(-1)).toMatchObject({ type: "agent_error", data: { code: "agent_failed" } });
+    expect(wf(await worker(), "invalid_event") - wf(before, "invalid_event")).toBe(1);
+  });
+
+  it("sequence_gap: report_gap is counted on the gateway that received it, for the owner only", async () => {
+    const [g0, g1] = await Promise.all([gateway(0), gateway(1)]);
+    const alice = await stack.client("alice", 0);
+    const bob = await stack.client("bob", 0);
+    const ack = await alice.command("user_message", { text: "what is 2+2" });
+    if (!ack.ok) throw new Error(JSON.stringify(ack));
+    await alice.collectRun(ack.taskId);
+    expect(await alice.command("report_gap", { taskId: ack.taskId, expectedSeq: 3, gotSeq: 5 })).toEqual({ ok: true, taskId: ack.taskId });
+    expect(await bob.command("report_gap", { taskId: ack.taskId, expectedSeq: 3, gotSeq: 5 })).toMatchObject({
+      ok: false,
+      error: { code: "forbidden" },
+    });
+    expect(await alice.command("report_gap", { taskId: ack.taskId, expectedSeq: 0, gotSeq: 5 })).toMatchObject({
+      ok: false,
+      error: { code: "invalid_payload" },
+    });
+    const [a0, a1] = await Promise.all([gateway(0), gateway(1)]);
+    expect(gf(a0, "sequence_gap") - gf(g0, "sequence_gap")).toBe(1);
+    expect(gf(a1, "sequence_gap") - gf(g1, "sequence_gap")).toBe(0);
+    expect(stack.gateways[0]?.child.output.some((l) => l.includes("client reported a sequence gap") && l.includes('"gotSeq":5'))).toBe(
+      true,
+    );
+  });
+
+  it("ack_timeout: an answer no run consumes (its worker was killed) is counted; the next worker ends the run", async () => {
+    const before = await gateway(1);
+    const alice = await stack.client("alice", 1);
+    const ack = await alice.command("user_message", { text: "/ask anything" });
+    if (!ack.ok) throw new Error(JSON.stringify(ack));
+    const q = (await alice.waitForEvent("agent_question", ack.taskId)) as Extract<EventEnvelope, { type: "agent_question" }>;
+    await stack.workers[stack.workers.length - 1]?.kill();
+    expect(await alice.command("user_response", { taskId: ack.taskId, questionId: q.data.questionId, response: "hello?" })).toMatchObject({
+      ok: true,
+    });
+    await until("ack_timeout", async () => gf(await gateway(1), "ack_timeout") - gf(before, "ack_timeout") === 1, 5_000);
+    stack.workers.push(await startWorkerProcess({ redisUrl: stack.redis.url, env: workerEnv }));
+    const run = await alice.collectRun(ack.taskId, 15_000);
+    expect(run.at(-1)).toMatchObject({ type: "agent_error", data: { code: "run_stalled" } });
+    expect(wf(await worker(), "stuck_run")).toBe(1);
+    // Answered in time, an answer is consumed and not counted.
+    const mid = await gateway(1);
+    const next = await alice.command("user_message", { text: "/ask again", taskId: ack.taskId });
+    if (!next.ok) throw new Error(JSON.stringify(next));
+    const q2 = await alice.waitFor(
+      "event",
+      (p) => (p as EventEnvelope).runId === next.runId && (p as EventEnvelope).type === "agent_question",
+    );
+    const questionId = (q2.payload as Extract<EventEnvelope, { type: "agent_question" }>).data.questionId;
+    expect(await alice.command("user_response", { taskId: ack.taskId, questionId, response: "fine" })).toMatchObject({ ok: true });
+    await alice.waitFor("event", (p) => (p as EventEnvelope).runId === next.runId && (p as EventEnvelope).type === "agent_completed");
+    await new Promise((r) => setTimeout(r, 1_300));
+    expect(gf(await gateway(1), "ack_timeout")).toBe(gf(mid, "ack_timeout"));
+  });
+
+  it("counts connections, commands, deliveries and auth failures without per-user labels", async () => {
+    const before = await gateway(0);
+    const carol = await stack.client("carol", 0);
+    const ack = await carol.command("user_message", { text: "what is 5*5" });
+    if (!ack.ok) throw new Error(JSON.stringify(ack));
+    const run = await carol.collectRun(ack.taskId);
+    await carol.command("subscribe", { taskId: "t_unknown" });
+    const bad = await fetch(`${stack.gateways[0]?.url}/v1/tasks`, { headers: { authorization: "Bearer nope" } });
+    expect(bad.status).toBe(401);
+    const mid = await gateway(0);
+    const d = (name: string, labels: Record<string, string> = {}) => value(mid, name, labels) - value(before, name, labels);
+    expect(d("agentcast_gateway_connections_opened_total")).toBe(1);
+    expect(value(mid, "agentcast_gateway_connections")).toBeGreaterThanOrEqual(1);
+    expect(d("agentcast_gateway_commands_total", { command: "user_message", outcome: "ok" })).toBe(1);
+    expect(d("agentcast_gateway_commands_total", { command: "subscribe", outcome: "not_found" })).toBe(1);
+    expect(d("agentcast_gateway_auth_failures_total", { code: "token_invalid" })).toBe(1);
+    const delivered = [
+      "agent_started",
+      "agent_thinking",
+      "tool_executing",
+      "tool_completed",
+      "progress_update",
+      "agent_output",
+      "agent_completed",
+    ]
+      .map((type) => d("agentcast_gateway_events_delivered_total", { type }))
+      .reduce((a, b) => a + b, 0);
+    expect(delivered).toBe(run.length);
+    expect(d("agentcast_gateway_delivery_lag_seconds_count")).toBe(run.length);
+    expect(value(mid, "agentcast_gateway_delivery_lag_seconds_bucket", { le: "0.05" })).toBeGreaterThan(0);
+    expect(value(mid, "agentcast_gateway_redis_up")).toBe(1);
+    expect(value(mid, "agentcast_gateway_rooms")).toBeGreaterThanOrEqual(2);
+    carol.disconnect();
+    await until("the disconnect to be counted", async () => {
+      const after = await gateway(0);
+      return (
+        value(after, "agentcast_gateway_disconnections_total", { reason: "client namespace disconnect" }) -
+          value(before, "agentcast_gateway_disconnections_total", { reason: "client namespace disconnect" }) ===
+        1
+      );
+    });
+    const w = await worker();
+    expect(value(w, "agentcast_queue_jobs", { state: "completed" })).toBeGreaterThan(0);
+    expect(value(w, "agentcast_worker_tool_duration_seconds_count", { tool: "calculator" })).toBeGreaterThan(0);
+    for (const series of [...mid.keys(), ...w.keys()]) {
+      for (const id of ["carol", "alice", ack.taskId, ack.runId]) expect(series).not.toContain(id);
+    }
+  });
+
+  it("GET /v1/stats: admin only; connections, rooms, gateways seen and queue counts", async () => {
+    const admin = await signDevToken("root", { claims: { role: "admin" } });
+    expect(await stack.http("/v1/stats", { userId: "alice" })).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
+    const res = await stack.http("/v1/stats", { token: admin });
+    expect(res.status).toBe(200);
+    expect(res.body.gateways.map((g: { gatewayId: string }) => g.gatewayId)).toEqual(["gw-1", "gw-2"]);
+    expect(res.body).toMatchObject({
+      connections: expect.any(Number),
+      rooms: expect.any(Number),
+      queue: { waiting: expect.any(Number), completed: expect.any(Number) },
+    });
+  });
+
+  it("Redis down: redis_up 0, readyz 503, redis_error and publish_failed counted; all recover when it returns", async () => {
+    const w0 = await worker();
+    const g0 = await gateway(0);
+    const alice = await stack.client("alice", 0);
+    const ack = await alice.command("user_message", { text: "/slow /tools 3 what is 8*8" });
+    if (!ack.ok) throw new Error(JSON.stringify(ack));
+    await alice.waitForEvent("tool_executing", ack.taskId);
+    await stack.redis.stop();
+    await until("readyz 503", async () => (await stack.http("/readyz")).status === 503);
+    expect(value(await gateway(0), "agentcast_gateway_redis_up")).toBe(0);
+    await until("redis_error on the gateway", async () => gf(await gateway(0), "redis_error") > gf(g0, "redis_error"));
+    expect(await alice.command("user_message", { text: "while down" }, 10_000)).toMatchObject({
+      ok: false,
+      error: { code: "unavailable" },
+    });
+    await until("publish_failed", async () => wf(await worker(), "publish_failed") > wf(w0, "publish_failed"), 10_000);
+    await stack.redis.restart();
+    await until("readyz 200", async () => (await stack.http("/readyz")).status === 200, 15_000);
+    expect(value(await gateway(0), "agentcast_gateway_redis_up")).toBe(1);
+    // The interrupted run still ends visibly (retried job → run_stalled), and new runs work.
+    const res = await stack.http(`/v1/tasks/${ack.taskId}/events?sinceSeq=0`, { userId: "alice" });
+    await until(
+      "the interrupted run to end",
+      async () => {
+        const t = await stack.http(`/v1/tasks/${ack.taskId}`, { userId: "alice" });
+        return t.body.status !== "running" && t.body.status !== "queued";
+      },
+      20_000,
+    );
+    expect(res.status).toBe(200);
+    const fresh = await stack.client("alice", 1);
+    const again = await fresh.command("user_message", { text: "after the outage 1+1" });
+    if (!again.ok) throw new Error(JSON.stringify(again));
+    expect((await fresh.collectRun(again.taskId)).at(-1)).toMatchObject({ type: "agent_completed" });
+  });
+});
