@@ -56,7 +56,7 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
     },
   };
 
-  const worker = new Worker<RunJobData>(RUN_QUEUE_NAME, (job) => executeRun(job.data, agent, active, runDeps), {
+  const worker = new Worker<RunJobData>(RUN_QUEUE_NAME, (job) => executeRun(job.data, job.id ?? job.data.runId, agent, active, runDeps), {
     connection: bull,
     prefix: keys.queuePrefix,
     concurrency: config.WORKER_CONCURRENCY,

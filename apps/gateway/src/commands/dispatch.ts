@@ -61,7 +61,7 @@ async function run(ctx: CommandContext, hooks: DispatchHooks, command: CommandNa
 }
 
 function fail(ctx: CommandContext, event: string, ack: AckFn | undefined, error: ErrorBody): void {
-  ctx.logger.debug({ event, code: error.code }, "command refused");
+  ctx.logger.info({ event, code: error.code, reason: error.message }, "command failed");
   if (ack) ack({ ok: false, error });
   if (!ack || error.code === "unknown_event") ctx.socket.emit("error", { ...error, event: String(event).slice(0, 64) });
 }

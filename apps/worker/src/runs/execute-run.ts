@@ -18,8 +18,14 @@ type Terminal = { type: "agent_completed"; data: EventData<"agent_completed"> } 
  * `agent_error { code: "run_stalled" }`; an agent failure → `agent_error`. A hung agent cannot hold
  * the run: the agent's promise races the run's abort signal.
  */
-export async function executeRun(job: RunJobData, agent: Agent, active: ActiveRuns, deps: ExecuteRunDeps): Promise<RunOutcome> {
-  const ctx = new RunContext(job, deps);
+export async function executeRun(
+  job: RunJobData,
+  jobId: string,
+  agent: Agent,
+  active: ActiveRuns,
+  deps: ExecuteRunDeps,
+): Promise<RunOutcome> {
+  const ctx = new RunContext(job, { ...deps, logger: deps.logger.child({ jobId }) });
   const startedAt = Date.now();
   const task = await deps.tasks.getTask(job.taskId);
   if (task?.runId !== job.runId || (task.status !== "queued" && task.status !== "running")) {
