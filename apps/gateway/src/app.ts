@@ -19,6 +19,7 @@ import { socketAuth } from "./auth/socket-auth.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
 import type { GatewayConfig } from "./config.js";
 import { onConnection } from "./connection/on-connection.js";
+import { drainSockets } from "./drain/drain-sockets.js";
 import { createHttpApi } from "./http/http-api.js";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.js";
 import { RunService } from "./runs/run-service.js";
@@ -130,6 +131,8 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     path: "/socket.io",
     serveClient: false,
     maxHttpBufferSize: LIMITS.maxMessageBytes,
+    // While draining, refuse new handshakes: clients go to another pod.
+    allowRequest: (_req, callback) => callback(draining ? "draining" : null, !draining),
     ...(config.CORS_ORIGINS.length > 0 ? { cors: { origin: config.CORS_ORIGINS.includes("*") ? true : [...config.CORS_ORIGINS] } } : {}),
   });
   io = server;
@@ -178,7 +181,8 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       return { port, metricsPort: m.port };
     },
     async stop() {
-      draining = true;
+      draining = true; // readyz → 503, new handshakes refused
+      await drainSockets(server.of("/"), { windowMs: config.DRAIN_WINDOW_MS, gatewayId: config.GATEWAY_ID, logger });
       await registry.stop();
       await server.close();
       metricsServer?.close();

@@ -47,6 +47,8 @@ export const gatewayConfigSchema = z
       ),
     /** HISTORY_TTL_SECONDS: idle lifetime of a task and its history. */
     HISTORY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
+    /** DRAIN_WINDOW_MS: on SIGTERM, client disconnects are spread over this window (keep it below the pod's grace period). */
+    DRAIN_WINDOW_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
     /** USER_RESPONSE_TIMEOUT_MS: an accepted user_response no run consumed within this is counted as ack_timeout. */
     USER_RESPONSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     /** LOG_LEVEL: pino level. */

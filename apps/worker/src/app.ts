@@ -1,5 +1,5 @@
 import { startMetricsServer } from "@agentcast/runtime";
-import { createKeys, EventLog, EventPublisher, RUN_QUEUE_NAME, type RunJobData, TaskStore } from "@agentcast/store";
+import { createKeys, EventLog, EventPublisher, RUN_QUEUE_NAME, type RunJobData, runJobOptions, TaskStore } from "@agentcast/store";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -45,6 +45,12 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
     tasks,
     logger,
     pollIntervalMs: config.CONTROL_POLL_MS,
+    requeue: async (job) => {
+      const next = await tasks.startRun(job.userId, job.taskId);
+      if (!next.ok) return void logger.warn({ taskId: job.taskId, code: next.code }, "could not re-queue after shutdown");
+      await queue.add("run", { ...job, runId: next.runId }, runJobOptions(next.runId));
+      logger.info({ taskId: job.taskId, runId: next.runId, previousRunId: job.runId }, "run re-queued after worker shutdown");
+    },
     observer: {
       published: (type) => metrics.eventsPublished.inc({ type }),
       toolFinished: (tool, ms) => metrics.toolDuration.observe({ tool: knownTools.has(tool) ? tool : "other" }, ms / 1000),
@@ -81,7 +87,13 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
       return { metricsPort: m.port };
     },
     async stop() {
-      await worker.close();
+      // Take no new jobs; give active runs WORKER_DRAIN_MS, then end them (worker_shutdown) and re-queue them.
+      const closed = worker.close();
+      const deadline = setTimeout(() => {
+        for (const run of active.all()) run.shutdown();
+      }, config.WORKER_DRAIN_MS);
+      await closed;
+      clearTimeout(deadline);
       active.stop();
       metricsServer?.close();
       await queue.close().catch(() => {});

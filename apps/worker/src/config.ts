@@ -36,6 +36,8 @@ export const workerConfigSchema = z.object({
   CONTROL_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /** RUN_STALL_TIMEOUT_MS: a run with no event for this long (not counting waits for the user) is ended as run_stalled. */
   RUN_STALL_TIMEOUT_MS: z.coerce.number().int().min(500).max(86_400_000).default(120_000),
+  /** WORKER_DRAIN_MS: on SIGTERM, active runs may finish for this long; then they end with worker_shutdown and are re-queued. */
+  WORKER_DRAIN_MS: z.coerce.number().int().min(0).max(3_600_000).default(20_000),
   /** JOB_LOCK_MS: BullMQ job lock; a run whose worker died is detected within about twice this. */
   JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   /** WORKER_ID: this process's id in logs and metrics. */

@@ -35,6 +35,8 @@ export interface ServerToClientEvents {
   task_created: (notice: TaskCreatedNotice) => void;
   pong: (body: { ts: number }) => void;
   error: (notice: ErrorNotice) => void;
+  /** The gateway is shutting down: it closes this connection next; reconnect (to another pod) and resubscribe. */
+  draining: (notice: { gatewayId: string; reconnect: true }) => void;
 }
 
 export interface ClientToServerEvents {
@@ -48,4 +50,4 @@ export interface ClientToServerEvents {
 }
 
 /** Names of the server → client Socket.IO events. */
-export const SERVER_EVENT_NAMES = ["connection_established", "event", "task_created", "pong", "error"] as const;
+export const SERVER_EVENT_NAMES = ["connection_established", "event", "task_created", "pong", "error", "draining"] as const;

@@ -3,7 +3,7 @@ export { EventLog } from "./event-log.js";
 export { newQuestionId, newRunId, newTaskId } from "./ids.js";
 export { createKeys, type Keys, RUN_QUEUE_NAME } from "./keys.js";
 export { EventPublisher, type EventToPublish, type Published, type PublisherOptions, StaleRunError } from "./publisher.js";
-export type { RunJobData } from "./run-job.js";
+export { type RunJobData, runJobOptions } from "./run-job.js";
 export {
   type TaskRecord,
   type TaskRefusal,

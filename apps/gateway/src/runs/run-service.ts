@@ -1,5 +1,5 @@
 import type { TaskCreatedNotice } from "@agentcast/protocol";
-import type { RunJobData, TaskStore } from "@agentcast/store";
+import { type RunJobData, runJobOptions, type TaskStore } from "@agentcast/store";
 import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { CommandError } from "../commands/command-error.js";
@@ -39,14 +39,7 @@ export class RunService {
     try {
       await beforeEnqueue?.(run.taskId, run.lastSeq);
       const data: RunJobData = { taskId: run.taskId, runId: run.runId, userId, text };
-      // Retried attempts find the run already started and end it as run_stalled (never a silent stall).
-      await queue.add("run", data, {
-        jobId: run.runId,
-        attempts: 3,
-        backoff: { type: "exponential", delay: 1_000 },
-        removeOnComplete: { age: 3_600, count: 10_000 },
-        removeOnFail: { age: 86_400 },
-      });
+      await queue.add("run", data, runJobOptions(run.runId));
     } catch (err) {
       this.opts.logger.error({ err, taskId: run.taskId, runId: run.runId }, "could not queue run");
       await tasks.abandonRun(run.taskId, run.runId).catch(() => {});

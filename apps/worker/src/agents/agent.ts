@@ -48,6 +48,14 @@ export class RunCancelled extends Error {
   }
 }
 
+/** The worker is shutting down and its drain deadline passed. */
+export class WorkerShutdown extends Error {
+  constructor() {
+    super("worker shutting down");
+    this.name = "WorkerShutdown";
+  }
+}
+
 /** The watchdog ended the run: no event for longer than the stall timeout. */
 export class RunStalled extends Error {
   constructor(readonly idleMs: number) {

@@ -1,13 +1,15 @@
 import type { EventData } from "@agentcast/protocol";
 import { type EventLog, type RunJobData, StaleRunError } from "@agentcast/store";
-import { type Agent, AgentFailure, RunCancelled, RunStalled } from "../agents/agent.js";
+import { type Agent, AgentFailure, RunCancelled, RunStalled, WorkerShutdown } from "../agents/agent.js";
 import type { ActiveRuns } from "../control/active-runs.js";
 import { RunContext, type RunContextDeps } from "./run-context.js";
 
-export type RunOutcome = "succeeded" | "failed" | "cancelled" | "stalled" | "superseded";
+export type RunOutcome = "succeeded" | "failed" | "cancelled" | "stalled" | "shutdown" | "superseded";
 
 export interface ExecuteRunDeps extends RunContextDeps {
   eventLog: EventLog;
+  /** Queues a fresh run of the same task and input (after a worker_shutdown). */
+  requeue: (job: RunJobData) => Promise<void>;
 }
 
 type Terminal = { type: "agent_completed"; data: EventData<"agent_completed"> } | { type: "agent_error"; data: EventData<"agent_error"> };
@@ -39,14 +41,14 @@ export async function executeRun(
     ctx.log.info({ agent: agent.name }, "run started");
     if (await deps.tasks.isCancelRequested(job.taskId, job.runId)) ctx.notifyCancel();
     const terminal = await runAgent(agent, ctx);
-    const outcome: RunOutcome =
-      terminal.type === "agent_completed" ? terminal.data.status : terminal.data.code === "run_stalled" ? "stalled" : "failed";
+    const outcome = outcomeOf(terminal);
     if (outcome === "stalled") deps.observer.silentFailure("stuck_run");
     await ctx.closeOpenTools(outcome === "cancelled" ? "cancelled" : "the run ended before the tool completed", outcome !== "cancelled");
     if (terminal.type === "agent_completed") await ctx.emit("agent_completed", terminal.data);
     else await ctx.emit("agent_error", terminal.data);
     ctx.log.info({ outcome, durationMs: Date.now() - startedAt }, "run ended");
     deps.observer.runEnded(outcome, Date.now() - startedAt);
+    if (outcome === "shutdown") await deps.requeue(job);
     return outcome;
   } catch (err) {
     if (err instanceof StaleRunError) {
@@ -74,6 +76,12 @@ async function runAgent(agent: Agent, ctx: RunContext): Promise<Terminal> {
     if (err instanceof StaleRunError) throw err;
     const reason = ctx.signal.aborted ? ctx.signal.reason : err;
     if (reason instanceof RunCancelled) return { type: "agent_completed", data: { status: "cancelled" } };
+    if (reason instanceof WorkerShutdown) {
+      return {
+        type: "agent_error",
+        data: { code: "worker_shutdown", message: "The worker shut down before the run finished; it was queued again", retryable: true },
+      };
+    }
     if (reason instanceof RunStalled) {
       ctx.log.warn({ idleMs: reason.idleMs }, "watchdog: run stalled");
       return {
@@ -89,6 +97,13 @@ async function runAgent(agent: Agent, ctx: RunContext): Promise<Terminal> {
       data: { code: "agent_failed", message: reason instanceof Error ? reason.message : String(reason), retryable: false },
     };
   }
+}
+
+function outcomeOf(terminal: Terminal): RunOutcome {
+  if (terminal.type === "agent_completed") return terminal.data.status;
+  if (terminal.data.code === "run_stalled") return "stalled";
+  if (terminal.data.code === "worker_shutdown") return "shutdown";
+  return "failed";
 }
 
 /**

@@ -2,7 +2,7 @@ import { type EventData, type EventEnvelope, type EventType, RunRules } from "@a
 import type { SilentFailure } from "@agentcast/runtime";
 import { type EventPublisher, newQuestionId, type RunJobData, StaleRunError, type TaskStore } from "@agentcast/store";
 import type { Logger } from "pino";
-import { type AgentContext, RunCancelled, RunStalled } from "../agents/agent.js";
+import { type AgentContext, RunCancelled, RunStalled, WorkerShutdown } from "../agents/agent.js";
 
 /** An agent tried to publish an event that breaks the run rules; it was not sent. */
 export class InvalidEventError extends Error {
@@ -70,6 +70,11 @@ export class RunContext implements AgentContext {
   /** The watchdog gave up on the run. */
   stall(idleMs: number): void {
     if (!this.controller.signal.aborted) this.controller.abort(new RunStalled(idleMs));
+  }
+
+  /** The worker's drain deadline passed: end the run so it can be re-queued. */
+  shutdown(): void {
+    if (!this.controller.signal.aborted) this.controller.abort(new WorkerShutdown());
   }
 
   /** An answer to `questionId` is stored in Redis. */
