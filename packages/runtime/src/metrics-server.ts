@@ -2,9 +2,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 
-/** Serves `GET /metrics` from `registry` on its own port; resolves with the bound port. */
+/** Serves `GET /metrics` from `registry` (and `GET /healthz`: the process is alive) on its own port; resolves with the bound port. */
 export async function startMetricsServer(registry: Registry, port: number, host: string): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
+    if (req.url === "/healthz") {
+      res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
+      return;
+    }
     if (req.url !== "/metrics") {
       res.writeHead(404).end();
       return;
