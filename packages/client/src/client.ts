@@ -1,0 +1,300 @@
+import {
+  type Ack,
+  type ClientToServerEvents,
+  type CommandName,
+  type CommandResults,
+  ERROR_CODES,
+  type EventEnvelope,
+  isErrorCode,
+  type ServerToClientEvents,
+  type TaskCreatedNotice,
+} from "@agentcast/protocol";
+import { io, type Socket } from "socket.io-client";
+import { AgentcastError } from "./errors.js";
+import { TaskHandle } from "./task-handle.js";
+import { TaskStream } from "./task-stream.js";
+
+export type ConnectionState = "connecting" | "connected" | "reconnecting" | "disconnected";
+
+export interface ClientOptions {
+  /** Gateway (or load balancer) URL, e.g. https://agents.example.com */
+  url: string;
+  /** A fixed token, or… */
+  token?: string;
+  /** …a function asked for a token on every (re)connect — and again after `token_expired`. */
+  getToken?: () => string | Promise<string>;
+  /** Default ["websocket", "polling"]: websocket first (no sticky sessions needed), long-polling as fallback. */
+  transports?: ("websocket" | "polling")[];
+  path?: string;
+  /** Reconnect backoff: first delay, cap, and jitter factor (0–1). */
+  reconnectDelayMs?: number;
+  reconnectDelayMaxMs?: number;
+  reconnectJitter?: number;
+  /** How long a command waits for its ack (and for a connection first). */
+  commandTimeoutMs?: number;
+  /** Events kept per task for handles opened later. */
+  maxEventsPerTask?: number;
+}
+
+type TypedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type ClientEvents = {
+  state: ConnectionState;
+  task_created: TaskCreatedNotice;
+  error: AgentcastError;
+};
+
+/**
+ * The agentcast client: send messages, follow tasks, answer questions, cancel. It resumes by
+ * itself — after any reconnect (network drop, drain, a pod killed) it resubscribes every task with
+ * `sinceSeq` = the last seq it delivered, and each event reaches your handles exactly once, in order.
+ */
+export class AgentcastClient {
+  readonly socket: TypedSocket;
+  private readonly streams = new Map<string, TaskStream>();
+  private readonly handles = new Map<string, Set<TaskHandle>>();
+  private readonly early = new Map<string, EventEnvelope[]>();
+  private readonly listeners: { [K in keyof ClientEvents]: Set<(v: ClientEvents[K]) => void> } = {
+    state: new Set(),
+    task_created: new Set(),
+    error: new Set(),
+  };
+  private currentState: ConnectionState = "connecting";
+  private everConnected = false;
+  private closedByUser = false;
+  private authRetries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly opts: Required<Omit<ClientOptions, "token" | "getToken">> & Pick<ClientOptions, "token" | "getToken">;
+
+  constructor(options: ClientOptions) {
+    this.opts = {
+      transports: ["websocket", "polling"],
+      path: "/socket.io",
+      reconnectDelayMs: 500,
+      reconnectDelayMaxMs: 10_000,
+      reconnectJitter: 0.5,
+      commandTimeoutMs: 10_000,
+      maxEventsPerTask: 5_000,
+      ...options,
+    };
+    const { getToken, token } = this.opts;
+    this.socket = io(this.opts.url, {
+      path: this.opts.path,
+      transports: this.opts.transports,
+      tryAllTransports: true,
+      reconnectionDelay: this.opts.reconnectDelayMs,
+      reconnectionDelayMax: this.opts.reconnectDelayMaxMs,
+      randomizationFactor: this.opts.reconnectJitter,
+      // Asked on every (re)connect, so a refreshed token is used after token_expired.
+      auth: (cb) => {
+        Promise.resolve(getToken ? getToken() : token).then(
+          (t) => cb({ token: t }),
+          () => cb({}),
+        );
+      },
+    });
+    this.socket.on("connection_established", () => this.onEstablished());
+    this.socket.on("event", (e) => this.route(e));
+    this.socket.on("task_created", (n) => this.emit("task_created", n));
+    this.socket.on("disconnect", (reason) => this.onDisconnect(reason));
+    this.socket.on("connect_error", (err) => this.onConnectError(err as Error & { data?: { code?: string; message?: string } }));
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** `state` changes, `task_created` notices, and fatal `error`s (e.g. an invalid token). */
+  on<K extends keyof ClientEvents>(event: K, fn: (v: ClientEvents[K]) => void): () => void {
+    this.listeners[event].add(fn);
+    return () => this.listeners[event].delete(fn);
+  }
+
+  /** Sends a message: a new task, or a follow-up run with `taskId`. The task is followed from here on. */
+  async send(text: string, opts: { taskId?: string } = {}): Promise<{ taskId: string; runId: string }> {
+    const known = opts.taskId ? this.streams.get(opts.taskId) : undefined;
+    const res = await this.command("user_message", opts.taskId ? { text, taskId: opts.taskId } : { text });
+    // The gateway put this socket in the task room before queueing the run: track the task now.
+    if (!known) this.stream(res.taskId, opts.taskId ? undefined : 0);
+    return { taskId: res.taskId, runId: res.runId };
+  }
+
+  /** Follows a task from `sinceSeq` (default 0): history first, then live, every seq once and in order. */
+  subscribe(taskId: string, opts: { sinceSeq?: number } = {}): TaskHandle {
+    const sinceSeq = opts.sinceSeq ?? 0;
+    const isNew = !this.streams.has(taskId);
+    const stream = this.stream(taskId, sinceSeq);
+    const handle = new TaskHandle(stream, sinceSeq, (h) => this.release(h));
+    let set = this.handles.get(taskId);
+    if (!set) {
+      set = new Set();
+      this.handles.set(taskId, set);
+    }
+    set.add(handle);
+    if (isNew && this.currentState === "connected") void this.resubscribe(stream);
+    return handle;
+  }
+
+  async respond(taskId: string, questionId: string, response: string): Promise<void> {
+    await this.command("user_response", { taskId, questionId, response });
+  }
+
+  async cancel(taskId: string): Promise<{ runId: string }> {
+    const res = await this.command("cancel", { taskId });
+    return { runId: res.runId };
+  }
+
+  /** Closes the connection and every handle. */
+  close(): void {
+    this.closedByUser = true;
+    clearTimeout(this.retryTimer);
+    for (const set of this.handles.values()) for (const h of [...set]) h.close();
+    this.socket.close();
+    this.setState("disconnected");
+  }
+
+  /** Sends a command once connected; resolves with the ack body or throws AgentcastError. */
+  async command<C extends CommandName>(name: C, payload: unknown): Promise<CommandResults[C]> {
+    await this.connected();
+    let ack: Ack<CommandResults[C]>;
+    try {
+      // Payloads are validated by the gateway; the untyped socket lets callers send any command shape.
+      const untyped = this.socket as unknown as Socket;
+      ack = (await untyped.timeout(this.opts.commandTimeoutMs).emitWithAck(name, payload)) as Ack<CommandResults[C]>;
+    } catch {
+      throw new AgentcastError("timeout", `${name}: no answer within ${this.opts.commandTimeoutMs} ms`, true);
+    }
+    if (!ack.ok) {
+      const code = isErrorCode(ack.error.code) ? ack.error.code : "internal_error";
+      throw new AgentcastError(code, ack.error.message, ERROR_CODES[code].retryable);
+    }
+    return ack;
+  }
+
+  private stream(taskId: string, sinceSeq: number | undefined): TaskStream {
+    let stream = this.streams.get(taskId);
+    if (stream) return stream;
+    stream = new TaskStream(taskId, sinceSeq ?? 0, {
+      maxRetained: this.opts.maxEventsPerTask,
+      onGap: (expected, got) => void this.repair(taskId, expected, got),
+    });
+    this.streams.set(taskId, stream);
+    // A follow-up's first events can arrive with (or before) the ack: adopt them.
+    const early = this.early.get(taskId) ?? [];
+    this.early.delete(taskId);
+    if (sinceSeq === undefined && early[0]) stream.lastSeq = early[0].seq - 1;
+    for (const e of early) stream.accept(e);
+    return stream;
+  }
+
+  private route(e: EventEnvelope): void {
+    const stream = this.streams.get(e.taskId);
+    if (stream) return stream.accept(e);
+    const list = this.early.get(e.taskId) ?? [];
+    if (list.length < 1_000) list.push(e);
+    this.early.set(e.taskId, list);
+  }
+
+  /** A gap the gateway should never produce: report it, then ask for a replay from what we have. */
+  private async repair(taskId: string, expectedSeq: number, gotSeq: number): Promise<void> {
+    const stream = this.streams.get(taskId);
+    if (!stream || this.currentState !== "connected") return;
+    await this.command("report_gap", { taskId, expectedSeq, gotSeq }).catch(() => {});
+    await this.command("unsubscribe", { taskId }).catch(() => {});
+    await this.resubscribe(stream);
+  }
+
+  private async resubscribe(stream: TaskStream): Promise<void> {
+    try {
+      const ack = await this.command("subscribe", { taskId: stream.taskId, sinceSeq: stream.lastSeq });
+      if (ack.truncated && ack.firstSeq !== undefined) stream.skipTo(ack.firstSeq - 1);
+    } catch (err) {
+      this.emit("error", err instanceof AgentcastError ? err : new AgentcastError("internal_error", String(err), true));
+    }
+  }
+
+  private release(handle: TaskHandle): void {
+    const set = this.handles.get(handle.taskId);
+    set?.delete(handle);
+    if (set && set.size === 0 && !this.closedByUser) {
+      this.handles.delete(handle.taskId);
+      this.streams.delete(handle.taskId);
+      void this.command("unsubscribe", { taskId: handle.taskId }).catch(() => {});
+    }
+  }
+
+  private onEstablished(): void {
+    const reconnect = this.everConnected;
+    this.everConnected = true;
+    this.authRetries = 0;
+    this.setState("connected");
+    // A new connection knows nothing of our tasks: resume each from the last seq we delivered.
+    if (reconnect) for (const stream of this.streams.values()) void this.resubscribe(stream);
+  }
+
+  private onDisconnect(reason: string): void {
+    if (this.closedByUser) return;
+    this.setState("reconnecting");
+    // socket.io-client does not retry a disconnect the server asked for (e.g. a slow consumer): we do.
+    if (reason === "io server disconnect") this.retryLater(0);
+  }
+
+  private onConnectError(err: Error & { data?: { code?: string; message?: string } }): void {
+    if (this.closedByUser) return;
+    const code = err.data?.code;
+    if (err.message === "unauthorized" && code === "token_expired" && this.opts.getToken && this.authRetries < 5) {
+      this.setState(this.everConnected ? "reconnecting" : "connecting");
+      this.retryLater(this.authRetries++); // getToken is asked again on the next attempt
+      return;
+    }
+    if (err.message === "unauthorized") {
+      const c = isErrorCode(code) ? code : "token_invalid";
+      this.emit("error", new AgentcastError(c, err.data?.message ?? err.message, false));
+      this.close();
+      return;
+    }
+    // Transport errors: socket.io-client's manager retries with backoff by itself.
+    this.setState(this.everConnected ? "reconnecting" : "connecting");
+  }
+
+  private retryLater(attempt: number): void {
+    clearTimeout(this.retryTimer);
+    const base = Math.min(this.opts.reconnectDelayMaxMs, this.opts.reconnectDelayMs * 2 ** attempt);
+    const delay = base * (1 - this.opts.reconnectJitter / 2 + Math.random() * this.opts.reconnectJitter);
+    this.retryTimer = setTimeout(() => {
+      if (!this.closedByUser && !this.socket.connected) this.socket.connect();
+    }, delay);
+  }
+
+  private connected(): Promise<void> {
+    if (this.currentState === "connected") return Promise.resolve();
+    if (this.currentState === "disconnected") return Promise.reject(new AgentcastError("closed", "the client is closed", false));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new AgentcastError("timeout", `not connected within ${this.opts.commandTimeoutMs} ms`, true));
+      }, this.opts.commandTimeoutMs);
+      const off = this.on("state", (s) => {
+        if (s !== "connected" && s !== "disconnected") return;
+        clearTimeout(timer);
+        off();
+        if (s === "connected") resolve();
+        else reject(new AgentcastError("closed", "the client is closed", false));
+      });
+    });
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.emit("state", state);
+  }
+
+  private emit<K extends keyof ClientEvents>(event: K, value: ClientEvents[K]): void {
+    for (const fn of this.listeners[event]) fn(value);
+  }
+}
+
+/** Creates a client and starts connecting. */
+export function createClient(options: ClientOptions): AgentcastClient {
+  return new AgentcastClient(options);
+}

@@ -1,0 +1,13 @@
+import type { ErrorCode } from "@agentcast/protocol";
+
+/** A command answered `{ ok: false }`, or the connection was refused. */
+export class AgentcastError extends Error {
+  constructor(
+    readonly code: ErrorCode | "timeout" | "closed",
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = "AgentcastError";
+  }
+}

@@ -1,0 +1,99 @@
+import type { EventEnvelope, EventType } from "@agentcast/protocol";
+import type { TaskStream } from "./task-stream.js";
+
+type Listener = (e: EventEnvelope) => void;
+
+/**
+ * A view of one task's events for one consumer: `on(type, fn)`, async iteration, `lastSeq`.
+ * Events already received (with seq > sinceSeq) are delivered first, then live ones; every seq once.
+ */
+export class TaskHandle implements AsyncIterable<EventEnvelope> {
+  private readonly listeners = new Map<string, Set<Listener>>();
+  /** Filled only once iteration starts, so a handle used with `on()` alone holds nothing. */
+  private queue: EventEnvelope[] | undefined;
+  private readonly waiters: ((r: IteratorResult<EventEnvelope>) => void)[] = [];
+  private readonly detach: () => void;
+  private closed = false;
+  private seen: number;
+
+  constructor(
+    private readonly stream: TaskStream,
+    private readonly sinceSeq: number,
+    private readonly onClose: (handle: TaskHandle) => void,
+  ) {
+    this.seen = sinceSeq;
+    this.detach = stream.listen((e) => this.push(e));
+    queueMicrotask(() => {
+      // Already-received events go to listeners registered synchronously after creation.
+      for (const e of stream.retained) if (e.seq > this.seen) this.push(e);
+    });
+  }
+
+  get taskId(): string {
+    return this.stream.taskId;
+  }
+
+  /** seq of the last event this handle delivered. */
+  get lastSeq(): number {
+    return this.seen;
+  }
+
+  /** Listens for one event type, or every event with "*". Returns an unsubscribe function. */
+  on(type: EventType | "*", fn: Listener): () => void {
+    let set = this.listeners.get(type);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(type, set);
+    }
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+
+  /** Resolves with the next event delivered from now on that matches `predicate`. */
+  next(predicate: (e: EventEnvelope) => boolean = () => true): Promise<EventEnvelope> {
+    return new Promise((resolve) => {
+      const off = this.on("*", (e) => {
+        if (!predicate(e)) return;
+        off();
+        resolve(e);
+      });
+    });
+  }
+
+  /** Stops this view; the client unsubscribes from the task when no view is left. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.detach();
+    for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
+    this.onClose(this);
+  }
+
+  /** Iterates every event with seq > sinceSeq (as far as the client retained them), then live ones. */
+  [Symbol.asyncIterator](): AsyncIterator<EventEnvelope> {
+    this.queue ??= this.stream.retained.filter((e) => e.seq > this.sinceSeq && e.seq <= this.seen);
+    const queue = this.queue;
+    return {
+      next: () => {
+        const value = queue.shift();
+        if (value) return Promise.resolve({ value, done: false });
+        if (this.closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => this.waiters.push(resolve));
+      },
+      return: () => {
+        this.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+
+  private push(e: EventEnvelope): void {
+    if (this.closed || e.seq <= this.seen) return;
+    this.seen = e.seq;
+    const waiter = this.waiters.shift();
+    if (waiter) waiter({ value: e, done: false });
+    else this.queue?.push(e);
+    for (const fn of this.listeners.get(e.type) ?? []) fn(e);
+    for (const fn of this.listeners.get("*") ?? []) fn(e);
+  }
+}

@@ -1,0 +1,79 @@
+import type { EventEnvelope } from "@agentcast/protocol";
+
+export interface TaskStreamOptions {
+  /** Events kept for handles opened later (oldest dropped first). */
+  maxRetained: number;
+  /** Called once per gap: seq `got` arrived while `expected` is still missing. */
+  onGap: (expected: number, got: number) => void;
+}
+
+/**
+ * One task's events in seq order, exactly once: duplicates are dropped, early events are held
+ * until the gap before them fills (the second line of defence behind the gateway's own ordering).
+ */
+export class TaskStream {
+  lastSeq: number;
+  readonly retained: EventEnvelope[] = [];
+  private readonly held = new Map<number, EventEnvelope>();
+  private readonly listeners = new Set<(e: EventEnvelope) => void>();
+  private reportedGapAt = -1;
+
+  constructor(
+    readonly taskId: string,
+    sinceSeq: number,
+    private readonly opts: TaskStreamOptions,
+  ) {
+    this.lastSeq = sinceSeq;
+  }
+
+  /** Takes an event from the wire; delivers it (and any held successors) when it is next in line. */
+  accept(e: EventEnvelope): void {
+    if (e.seq <= this.lastSeq || this.held.has(e.seq)) return;
+    if (e.seq !== this.lastSeq + 1) {
+      this.held.set(e.seq, e);
+      if (this.reportedGapAt !== this.lastSeq + 1) {
+        this.reportedGapAt = this.lastSeq + 1;
+        this.opts.onGap(this.lastSeq + 1, e.seq);
+      }
+      return;
+    }
+    this.deliver(e);
+    this.flushHeld();
+  }
+
+  /** History before `seq + 1` is gone (truncated replay): continue from there. */
+  skipTo(seq: number): void {
+    if (seq <= this.lastSeq) return;
+    this.lastSeq = seq;
+    for (const held of this.held.keys()) if (held <= seq) this.held.delete(held);
+    this.flushHeld();
+  }
+
+  /** Whether events are held back waiting for a missing seq. */
+  get hasGap(): boolean {
+    return this.held.size > 0;
+  }
+
+  listen(fn: (e: EventEnvelope) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  private flushHeld(): void {
+    for (let next = this.held.get(this.lastSeq + 1); next; next = this.held.get(this.lastSeq + 1)) {
+      this.held.delete(next.seq);
+      this.deliver(next);
+    }
+  }
+
+  private deliver(e: EventEnvelope): void {
+    this.lastSeq = e.seq;
+    this.retained.push(e);
+    if (this.retained.length > this.opts.maxRetained) this.retained.shift();
+    for (const fn of this.listeners) fn(e);
+  }
+}

@@ -1,0 +1,97 @@
+import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
+import {
+  type GatewayProcess,
+  type RedisServerHandle,
+  signDevToken,
+  startGatewayProcess,
+  startRedisServer,
+  startWorkerProcess,
+  type WorkerProcess,
+} from "@agentcast/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AgentcastError, type ConnectionState, createClient } from "../src/index.js";
+
+const terminal = (e: EventEnvelope) => e.type === "agent_completed" || e.type === "agent_error";
+
+describe("@agentcast/client against a real gateway", () => {
+  let redis: RedisServerHandle;
+  let gateway: GatewayProcess;
+  let worker: WorkerProcess;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    gateway = await startGatewayProcess({ redisUrl: redis.url });
+    worker = await startWorkerProcess({ redisUrl: redis.url });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await gateway?.stop();
+    await redis?.[Symbol.asyncDispose]();
+  });
+
+  it("send → handle → iterate a whole run; respond to a question; state goes connecting → connected", async () => {
+    const states: ConnectionState[] = [];
+    const client = createClient({ url: gateway.url, getToken: () => signDevToken("sdk-user"), transports: ["websocket"] });
+    client.on("state", (s) => states.push(s));
+    const { taskId } = await client.send("/ask what is 6*7");
+    const handle = client.subscribe(taskId);
+    handle.on("agent_question", (e) => {
+      if (e.type === "agent_question") void client.respond(taskId, e.data.questionId, "42 it is");
+    });
+    const run: EventEnvelope[] = [];
+    for await (const e of handle) {
+      run.push(e);
+      if (terminal(e)) break;
+    }
+    expect(validateRunEvents(run)).toEqual([]);
+    expect(run.map((e) => e.seq)).toEqual(run.map((_, i) => i + 1));
+    expect(run.at(-1)).toMatchObject({ type: "agent_completed", data: { result: { userResponse: "42 it is" } } });
+    expect(states[0]).toBe("connected");
+    await expect(client.send("", {})).rejects.toMatchObject({ code: "invalid_payload", retryable: false });
+    await expect(client.cancel(taskId)).rejects.toBeInstanceOf(AgentcastError);
+    client.close();
+    expect(client.state).toBe("disconnected");
+  });
+
+  it("resumes after its socket is killed mid-run: the handle holds every seq once, in order", async () => {
+    const client = createClient({
+      url: gateway.url,
+      token: await signDevToken("sdk-kill"),
+      transports: ["websocket"],
+      reconnectDelayMs: 100,
+    });
+    const states: ConnectionState[] = [];
+    client.on("state", (s) => states.push(s));
+    const { taskId } = await client.send("/tools 20 what is 2*3");
+    const handle = client.subscribe(taskId);
+    const seen: number[] = [];
+    const done = new Promise<EventEnvelope>((resolve) => handle.on("*", (e) => (seen.push(e.seq), terminal(e) && resolve(e))));
+    await handle.next((e) => e.seq >= 5);
+    client.socket.io.engine.close(); // the connection dies under the client
+    const last = await done;
+    expect(seen).toEqual(Array.from({ length: last.seq }, (_, i) => i + 1));
+    expect(states).toEqual(expect.arrayContaining(["reconnecting", "connected"]));
+    client.close();
+  });
+
+  it("refreshes its token through getToken after token_expired", async () => {
+    let calls = 0;
+    const client = createClient({
+      url: gateway.url,
+      transports: ["websocket"],
+      reconnectDelayMs: 50,
+      getToken: async () => (++calls === 1 ? signDevToken("sdk-exp", { expiresInSeconds: -5 }) : signDevToken("sdk-exp")),
+    });
+    const { taskId } = await client.send("what is 1+2");
+    expect(calls).toBe(2);
+    const handle = client.subscribe(taskId);
+    await handle.next(terminal);
+    client.close();
+  });
+
+  it("reports an invalid token as a fatal error and stops", async () => {
+    const client = createClient({ url: gateway.url, token: "garbage", transports: ["websocket"] });
+    const error = await new Promise<AgentcastError>((resolve) => client.on("error", resolve));
+    expect(error).toMatchObject({ code: "token_invalid", retryable: false });
+    expect(client.state).toBe("disconnected");
+  });
+});
