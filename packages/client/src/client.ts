@@ -188,7 +188,10 @@ export class AgentcastClient {
 
   private route(e: EventEnvelope): void {
     const stream = this.streams.get(e.taskId);
-    if (stream) return stream.accept(e);
+    if (stream) {
+      stream.accept(e);
+      return;
+    }
     const list = this.early.get(e.taskId) ?? [];
     if (list.length < 1_000) list.push(e);
     this.early.set(e.taskId, list);

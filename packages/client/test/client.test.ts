@@ -64,7 +64,12 @@ describe("@agentcast/client against a real gateway", () => {
     const { taskId } = await client.send("/tools 20 what is 2*3");
     const handle = client.subscribe(taskId);
     const seen: number[] = [];
-    const done = new Promise<EventEnvelope>((resolve) => handle.on("*", (e) => (seen.push(e.seq), terminal(e) && resolve(e))));
+    const done = new Promise<EventEnvelope>((resolve) =>
+      handle.on("*", (e) => {
+        seen.push(e.seq);
+        if (terminal(e)) resolve(e);
+      }),
+    );
     await handle.next((e) => e.seq >= 5);
     client.socket.io.engine.close(); // the connection dies under the client
     const last = await done;
