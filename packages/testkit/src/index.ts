@@ -1,3 +1,4 @@
+export { formatReport } from "./format-report.js";
 export {
   DEV_JWT_SECRET,
   GATEWAY_ENTRY,
@@ -12,3 +13,11 @@ export { freePort } from "./stack/free-port.js";
 export { type RedisServerHandle, startRedisServer } from "./stack/redis-server.js";
 export { GatewayTestClient, type ReceivedMessage, type TestClientOptions } from "./test-client.js";
 export { signDevToken } from "./tokens.js";
+export {
+  type CheckResult,
+  type CheckStatus,
+  DEFAULT_REQUIRED_EVENTS,
+  type RunReport,
+  type ValidateRunOptions,
+  validateRun,
+} from "./validate-run.js";

@@ -1,0 +1,83 @@
+import type { EventEnvelope } from "@agentcast/protocol";
+import { describe, expect, it } from "vitest";
+import { formatReport } from "./format-report.js";
+import { validateRun } from "./validate-run.js";
+
+const mk = (specs: [string, unknown][], over: (i: number) => Partial<EventEnvelope> = () => ({})): EventEnvelope[] =>
+  specs.map(
+    ([type, data], i) =>
+      ({ v: 1, id: `e${i}`, seq: i + 1, type, taskId: "t_1", runId: "r_1", userId: "u1", ts: 1, data, ...over(i) }) as EventEnvelope,
+  );
+const good: [string, unknown][] = [
+  ["agent_started", { input: "x" }],
+  ["agent_thinking", { text: "hm" }],
+  ["tool_executing", { toolCallId: "a", tool: "calc", args: {} }],
+  ["tool_completed", { toolCallId: "a", tool: "calc", ok: true, result: 1, durationMs: 2 }],
+  ["progress_update", { percent: 100, message: "" }],
+  ["agent_completed", { status: "succeeded" }],
+];
+const status = (events: EventEnvelope[], name: string, opts = {}) =>
+  validateRun(events, opts).checks.find((c) => c.name.startsWith(name))?.status;
+
+describe("validateRun", () => {
+  it("passes a complete run", () => {
+    const report = validateRun(mk(good), { userId: "u1" });
+    expect(report.ok).toBe(true);
+    expect(report.checks.every((c) => c.status === "pass")).toBe(true);
+  });
+
+  it("catches a run missing tool_completed", () => {
+    const events = mk(good.filter(([t]) => t !== "tool_completed"));
+    const report = validateRun(events);
+    expect(report.ok).toBe(false);
+    expect(status(events, "tool_completed present")).toBe("fail");
+    expect(status(events, "every tool_executing")).toBe("fail");
+  });
+
+  it("catches out-of-order and duplicated seq", () => {
+    const swapped = mk(good);
+    [swapped[2], swapped[3]] = [swapped[3] as EventEnvelope, swapped[2] as EventEnvelope];
+    expect(validateRun(swapped).ok).toBe(false);
+    expect(status(swapped, "seq")).toBe("fail");
+    const dup = mk(good);
+    dup.splice(2, 0, dup[1] as EventEnvelope);
+    expect(status(dup, "seq")).toBe("fail");
+  });
+
+  it("catches a foreign user's event", () => {
+    const events = mk(good, (i) => (i === 4 ? { userId: "mallory" } : {}));
+    expect(validateRun(events, { userId: "u1" }).ok).toBe(false);
+    expect(status(events, "no other user", { userId: "u1" })).toBe("fail");
+  });
+
+  it("catches decreasing progress, a second terminal and a bad payload", () => {
+    expect(
+      status(
+        mk([
+          ...good.slice(0, 4),
+          ["progress_update", { percent: 50, message: "" }],
+          ["progress_update", { percent: 40, message: "" }],
+          ["agent_completed", { status: "succeeded" }],
+        ]),
+        "progress",
+      ),
+    ).toBe("fail");
+    expect(status(mk([...good, ["agent_error", { code: "x", message: "y", retryable: false }]]), "exactly one terminal")).toBe("fail");
+    expect(status(mk([...good.slice(0, 5), ["agent_completed", { status: "maybe" }]]), "payloads")).toBe("fail");
+  });
+
+  it("says not observed — never pass — for what the run did not show, and the table is honest", () => {
+    const events = mk([
+      ["agent_started", { input: "x" }],
+      ["agent_completed", { status: "succeeded" }],
+    ]);
+    const report = validateRun(events, { required: ["agent_started", "agent_completed"] });
+    expect(report.ok).toBe(true);
+    expect(status(events, "every tool_executing")).toBe("not_observed");
+    expect(status(events, "progress")).toBe("not_observed");
+    const table = formatReport(report);
+    expect(table).toContain("| every tool_executing has one tool_completed | ➖ not observed |");
+    expect(table).not.toMatch(/tool_completed \| ✅/);
+    expect(formatReport(validateRun([]))).toContain("FAIL");
+  });
+});
