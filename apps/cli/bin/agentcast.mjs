@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Committed entry point, so npm links the bin before the first build.
+import "../dist/main.js";
