@@ -1,10 +1,12 @@
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ChildHandle, jsonLine, spawnUntil } from "./child.js";
 
 /** The repository's built entry points (this file lives in packages/testkit/{src,dist}/stack). */
-const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
-export const GATEWAY_ENTRY = `${repoRoot}apps/gateway/dist/main.js`;
-export const WORKER_ENTRY = `${repoRoot}apps/worker/dist/main.js`;
+// Paths from strings, not `new URL(…)`: test environments such as jsdom replace the global URL.
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
+export const GATEWAY_ENTRY = resolve(repoRoot, "apps/gateway/dist/main.js");
+export const WORKER_ENTRY = resolve(repoRoot, "apps/worker/dist/main.js");
 
 /** A JWT secret for local stacks and tests only. */
 export const DEV_JWT_SECRET = "agentcast-dev-secret-not-for-production-0123456789";
