@@ -21,6 +21,7 @@ import type { GatewayConfig } from "./config.js";
 import { onConnection } from "./connection/on-connection.js";
 import { drainSockets } from "./drain/drain-sockets.js";
 import { createHttpApi } from "./http/http-api.js";
+import { createStaticFiles } from "./http/static-files.js";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.js";
 import { RunService } from "./runs/run-service.js";
 import { GatewayRegistry } from "./stats/gateway-registry.js";
@@ -124,6 +125,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       isReady: () => ({ ready: redisUp() && !draining, redis: redisUp(), draining }),
       classifyError,
       corsOrigins: config.CORS_ORIGINS,
+      ...(config.WEB_ROOT ? { staticFiles: createStaticFiles(config.WEB_ROOT) } : {}),
       logger,
     }),
   );

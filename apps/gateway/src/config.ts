@@ -51,6 +51,8 @@ export const gatewayConfigSchema = z
     DRAIN_WINDOW_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
     /** USER_RESPONSE_TIMEOUT_MS: an accepted user_response no run consumed within this is counted as ack_timeout. */
     USER_RESPONSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    /** WEB_ROOT: directory of a built web console to serve on PORT (e.g. apps/web/dist); unset = none. */
+    WEB_ROOT: optionalString,
     /** LOG_LEVEL: pino level. */
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })

@@ -226,12 +226,12 @@ export class AgentcastClient {
   }
 
   private onEstablished(): void {
-    const reconnect = this.everConnected;
     this.everConnected = true;
     this.authRetries = 0;
     this.setState("connected");
-    // A new connection knows nothing of our tasks: resume each from the last seq we delivered.
-    if (reconnect) for (const stream of this.streams.values()) void this.resubscribe(stream);
+    // A new connection knows nothing of our tasks (including those subscribed before the first
+    // connect): resume each from the last seq we delivered.
+    for (const stream of this.streams.values()) void this.resubscribe(stream);
   }
 
   private onDisconnect(reason: string): void {

@@ -93,6 +93,20 @@ describe("@agentcast/client against a real gateway", () => {
     client.close();
   });
 
+  it("a task subscribed before the first connection completes is followed once connected", async () => {
+    const writer = createClient({ url: gateway.url, token: await signDevToken("sdk-early"), transports: ["websocket"] });
+    const { taskId } = await writer.send("what is 4*4");
+    await writer.subscribe(taskId).next(terminal);
+    writer.close();
+    const reader = createClient({ url: gateway.url, token: await signDevToken("sdk-early"), transports: ["websocket"] });
+    expect(reader.state).toBe("connecting");
+    const handle = reader.subscribe(taskId);
+    const last = await handle.next(terminal);
+    expect(last.type).toBe("agent_completed");
+    expect(handle.lastSeq).toBe(last.seq);
+    reader.close();
+  });
+
   it("reports an invalid token as a fatal error and stops", async () => {
     const client = createClient({ url: gateway.url, token: "garbage", transports: ["websocket"] });
     const error = await new Promise<AgentcastError>((resolve) => client.on("error", resolve));

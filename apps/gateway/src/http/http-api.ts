@@ -20,6 +20,8 @@ export interface HttpApiDeps {
   /** Maps an unexpected error to a code (`unavailable` while Redis is down). */
   classifyError: (err: unknown) => "internal_error" | "unavailable";
   corsOrigins: readonly string[];
+  /** Serves the web console for other GET paths, when WEB_ROOT is set. */
+  staticFiles?: (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
   logger: Logger;
 }
 
@@ -51,7 +53,10 @@ async function handle(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespon
     const r = deps.isReady();
     return sendJson(res, r.ready ? 200 : 503, { ...r, gatewayId: deps.gatewayId });
   }
-  if (!path.startsWith("/v1/")) return sendError(res, "not_found", "No such route");
+  if (!path.startsWith("/v1/")) {
+    if (deps.staticFiles && (await deps.staticFiles(req, res, path))) return;
+    return sendError(res, "not_found", "No such route");
+  }
 
   const auth = await deps.verifyToken(bearerToken(req.headers.authorization));
   if (!auth.ok) {
