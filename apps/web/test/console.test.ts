@@ -7,7 +7,9 @@ import {
   signDevToken,
   startGatewayProcess,
   startRedisServer,
+  startTcpBalancer,
   startWorkerProcess,
+  type TcpBalancer,
   type WorkerProcess,
 } from "@agentcast/testkit";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -23,6 +25,7 @@ describe("web console in real Chromium", () => {
   let gateways: GatewayProcess[];
   let worker: WorkerProcess;
   let browser: Browser;
+  let balancer: TcpBalancer;
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
@@ -30,6 +33,7 @@ describe("web console in real Chromium", () => {
     redis = await startRedisServer();
     gateways = await Promise.all([1, 2].map((i) => startGatewayProcess({ redisUrl: redis.url, id: `gw-${i}`, env: { WEB_ROOT } })));
     worker = await startWorkerProcess({ redisUrl: redis.url, env: { DEMO_STEP_MS: "120" } });
+    balancer = await startTcpBalancer({ backends: gateways.map((g) => g.port) });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
@@ -37,6 +41,7 @@ describe("web console in real Chromium", () => {
   });
   afterAll(async () => {
     await browser?.close();
+    await balancer?.close();
     await worker?.stop();
     await Promise.all((gateways ?? []).map((g) => g.stop()));
     await redis?.[Symbol.asyncDispose]();
@@ -89,6 +94,36 @@ describe("web console in real Chromium", () => {
     // Exactly one run's rows: start, thinking, 8 tool cards, the streamed output, the end — nothing twice.
     expect(rows).toHaveLength(12);
     expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it("kill the gateway it talks to mid-run: reconnecting → connected, and the run completes with no gap or duplicate", async () => {
+    const [g1, g2] = gateways as [GatewayProcess, GatewayProcess];
+    balancer.setBackends([g1.port]); // the page lands on gateway 1
+    const page = await openSignedIn(`http://127.0.0.1:${balancer.port}`, "web-carol");
+    const states: string[] = [];
+    await page.exposeFunction("recordState", (s: string) => states.push(s));
+    await page.evaluate(() => {
+      const el = document.querySelector(".connection");
+      if (!el) return;
+      new MutationObserver(() =>
+        (window as unknown as { recordState(s: string): void }).recordState(el.getAttribute("data-state") ?? ""),
+      ).observe(el, {
+        attributes: true,
+      });
+    });
+    await page.getByLabel("New task").fill("/tools 10 what is 8*8");
+    await page.getByLabel("New task").press("Enter");
+    await expect.poll(() => page.getByTestId("tool-card").count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    balancer.setBackends([g2.port]);
+    await g1.kill();
+    await expect.poll(() => page.getByLabel("Status").getAttribute("data-status"), { timeout: 30_000 }).toBe("succeeded");
+    expect(states).toEqual(expect.arrayContaining(["reconnecting", "connected"]));
+    expect(states.indexOf("reconnecting")).toBeLessThan(states.lastIndexOf("connected"));
+    expect(await page.getByTestId("tool-card").count()).toBe(10);
+    const rows = await page.locator(".timeline > li").evaluateAll((lis) => lis.map((li) => li.className));
+    expect(rows).toHaveLength(14); // run, thinking, 10 tool cards, answer, done — each once
+    expect(consoleErrors.filter((e) => !e.includes("WebSocket"))).toEqual([]);
     await page.close();
   });
 });

@@ -10,7 +10,9 @@ export {
 } from "./stack/app-processes.js";
 export { type ChildHandle, jsonLine, spawnUntil } from "./stack/child.js";
 export { freePort } from "./stack/free-port.js";
+export { type LocalStack, type LocalStackOptions, startLocalStack } from "./stack/local-stack.js";
 export { type RedisServerHandle, startRedisServer } from "./stack/redis-server.js";
+export { startTcpBalancer, type TcpBalancer } from "./stack/tcp-balancer.js";
 export { GatewayTestClient, type ReceivedMessage, type TestClientOptions } from "./test-client.js";
 export { signDevToken } from "./tokens.js";
 export {

@@ -1,0 +1,74 @@
+import { type GatewayProcess, startGatewayProcess, startWorkerProcess, type WorkerProcess } from "./app-processes.js";
+import { type RedisServerHandle, startRedisServer } from "./redis-server.js";
+import { startTcpBalancer, type TcpBalancer } from "./tcp-balancer.js";
+
+export interface LocalStackOptions {
+  gateways?: number;
+  workers?: number;
+  /** Use this Redis instead of spawning a redis-server. */
+  redisUrl?: string;
+  /** Put a round-robin balancer on this port (0 = any free port) in front of the gateways. */
+  balancerPort?: number;
+  gatewayEnv?: Record<string, string>;
+  workerEnv?: Record<string, string>;
+}
+
+export interface LocalStack {
+  readonly redisUrl: string;
+  readonly redis: RedisServerHandle | undefined;
+  readonly gateways: GatewayProcess[];
+  readonly workers: WorkerProcess[];
+  readonly balancer: TcpBalancer | undefined;
+  /** The balancer's URL, or the first gateway's. */
+  readonly url: string;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * A real agentcast stack on this machine: redis-server (unless given), N gateways, M workers and
+ * optionally a balancer — for running your own agent end to end inside vitest, jest or node:test.
+ */
+export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
+  const redis = opts.redisUrl ? undefined : await startRedisServer();
+  const redisUrl = opts.redisUrl ?? (redis as RedisServerHandle).url;
+  const gateways: GatewayProcess[] = [];
+  const workers: WorkerProcess[] = [];
+  let balancer: TcpBalancer | undefined;
+  const stop = async () => {
+    await balancer?.close().catch(() => {});
+    await Promise.all([...workers, ...gateways].map((p) => p.child.stop("SIGTERM", 15_000).catch(() => undefined)));
+    await redis?.[Symbol.asyncDispose]().catch(() => {});
+  };
+  try {
+    gateways.push(
+      ...(await Promise.all(
+        Array.from({ length: opts.gateways ?? 2 }, (_, i) =>
+          startGatewayProcess({ redisUrl, id: `gw-${i + 1}`, ...(opts.gatewayEnv ? { env: opts.gatewayEnv } : {}) }),
+        ),
+      )),
+    );
+    workers.push(
+      ...(await Promise.all(
+        Array.from({ length: opts.workers ?? 1 }, (_, i) =>
+          startWorkerProcess({ redisUrl, id: `wk-${i + 1}`, ...(opts.workerEnv ? { env: opts.workerEnv } : {}) }),
+        ),
+      )),
+    );
+    if (opts.balancerPort !== undefined)
+      balancer = await startTcpBalancer({ port: opts.balancerPort, backends: gateways.map((g) => g.port) });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    redisUrl,
+    redis,
+    gateways,
+    workers,
+    balancer,
+    url: balancer ? `http://127.0.0.1:${balancer.port}` : (gateways[0]?.url ?? ""),
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
