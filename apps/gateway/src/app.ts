@@ -22,6 +22,9 @@ import { onConnection } from "./connection/on-connection.js";
 import { drainSockets } from "./drain/drain-sockets.js";
 import { createHttpApi } from "./http/http-api.js";
 import { createStaticFiles } from "./http/static-files.js";
+import { createHandshakeGuard } from "./limits/handshake-guard.js";
+import { KeyedBuckets } from "./limits/token-bucket.js";
+import { UserLimits } from "./limits/user-limits.js";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.js";
 import { RunService } from "./runs/run-service.js";
 import { GatewayRegistry } from "./stats/gateway-registry.js";
@@ -89,7 +92,9 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     publicKeyPem: config.JWT_PUBLIC_KEY,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
   });
+  const userLimits = new UserLimits(cmd, keys.prefix, config.RATE_LIMIT_USER_COMMANDS_PER_MIN, config.MAX_CONNECTIONS_PER_USER);
   const classifyError = () => (redisUp() ? ("internal_error" as const) : ("unavailable" as const));
   const confirmRoom = async (room: string): Promise<void> => {
     await withTimeout(sub.ssubscribe(roomChannel(room)), ROOM_CONFIRM_TIMEOUT_MS, "room subscription");
@@ -133,8 +138,16 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     path: "/socket.io",
     serveClient: false,
     maxHttpBufferSize: LIMITS.maxMessageBytes,
-    // While draining, refuse new handshakes: clients go to another pod.
-    allowRequest: (_req, callback) => callback(draining ? "draining" : null, !draining),
+    // Before every handshake and upgrade: draining, origin allowlist, per-IP connection rate.
+    allowRequest: createHandshakeGuard({
+      origins: config.CORS_ORIGINS,
+      trustProxy: config.TRUST_PROXY,
+      perIp: new KeyedBuckets(config.CONNECT_RATE_PER_IP_PER_SEC, config.CONNECT_BURST_PER_IP),
+      isDraining: () => draining,
+      onRefused: (why) => {
+        if (why !== "draining") metrics.limits.inc({ limit: why === "origin" ? "origin" : "connections_per_ip" });
+      },
+    }),
     ...(config.CORS_ORIGINS.length > 0 ? { cors: { origin: config.CORS_ORIGINS.includes("*") ? true : [...config.CORS_ORIGINS] } } : {}),
   });
   io = server;
@@ -150,9 +163,18 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       else metrics.deliveryLag.observe(Math.max(0, Date.now() - envelope.ts) / 1000);
     },
     onProblem: silentFailure,
+    maxSubscriptionsPerSocket: config.MAX_SUBSCRIPTIONS_PER_SOCKET,
+    maxOutboundBytes: config.MAX_OUTBOUND_BUFFER_BYTES,
+    onSlowConsumer: () => metrics.limits.inc({ limit: "slow_consumer" }),
   });
   server.adapter(createTaskEventAdapter(cmd, sub, (taskId, room, envelope) => subscriptions.onLiveEvent(taskId, room, envelope)));
-  server.use(socketAuth(verifyToken, (code) => metrics.authFailures.inc({ code })));
+  server.use(
+    socketAuth(
+      verifyToken,
+      (code) => (code === "limit_exceeded" ? metrics.limits.inc({ limit: "connections_per_user" }) : metrics.authFailures.inc({ code })),
+      (userId, socket) => userLimits.openConnection(userId, socket.id),
+    ),
+  );
   server.on("connection", (socket) =>
     onConnection(socket, {
       gatewayId: config.GATEWAY_ID,
@@ -165,9 +187,20 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       runs,
       silentFailure,
       watchAnswer,
+      verifyToken,
+      userLimits,
+      commandRate: { perSec: config.RATE_LIMIT_COMMANDS_PER_SEC, burst: config.RATE_LIMIT_COMMANDS_BURST },
+      clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
     }),
   );
 
+  // Connection leases for the per-user cap lapse after 60 s unless renewed: a crashed gateway's
+  // connections stop counting on their own.
+  const renewLeases = () => {
+    const live: [string, string][] = [...server.of("/").sockets.values()].map((s) => [(s.data as { userId: string }).userId, s.id]);
+    void userLimits.renew(live).catch((err: unknown) => logger.debug({ err }, "lease renewal failed"));
+  };
+  let leaseTimer: NodeJS.Timeout | undefined;
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>>["server"] | undefined;
   return {
     async start() {
@@ -179,11 +212,14 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       const m = await startMetricsServer(metrics.registry, config.METRICS_PORT, config.HOST);
       metricsServer = m.server;
       registry.start();
+      leaseTimer = setInterval(renewLeases, 20_000);
+      leaseTimer.unref();
       logger.info({ port, metricsPort: m.port }, "gateway listening");
       return { port, metricsPort: m.port };
     },
     async stop() {
       draining = true; // readyz → 503, new handshakes refused
+      clearInterval(leaseTimer);
       await drainSockets(server.of("/"), { windowMs: config.DRAIN_WINDOW_MS, gatewayId: config.GATEWAY_ID, logger });
       await registry.stop();
       await server.close();

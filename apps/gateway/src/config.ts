@@ -53,6 +53,29 @@ export const gatewayConfigSchema = z
     USER_RESPONSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     /** WEB_ROOT: directory of a built web console to serve on PORT (e.g. apps/web/dist); unset = none. */
     WEB_ROOT: optionalString,
+    /** JWT_CLOCK_SKEW_SECONDS: allowance for clock differences when checking exp/nbf/iat. */
+    JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(0),
+    /** RATE_LIMIT_COMMANDS_PER_SEC: commands per socket per second, sustained (token bucket). */
+    RATE_LIMIT_COMMANDS_PER_SEC: z.coerce.number().positive().default(20),
+    /** RATE_LIMIT_COMMANDS_BURST: commands per socket at once (bucket size). */
+    RATE_LIMIT_COMMANDS_BURST: z.coerce.number().int().min(1).default(40),
+    /** RATE_LIMIT_USER_COMMANDS_PER_MIN: commands per user per minute across all gateways (Redis). */
+    RATE_LIMIT_USER_COMMANDS_PER_MIN: z.coerce.number().int().min(1).default(600),
+    /** MAX_CONNECTIONS_PER_USER: concurrent connections per user across all gateways. */
+    MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(20),
+    /** MAX_SUBSCRIPTIONS_PER_SOCKET: tasks one socket may follow at once. */
+    MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(100),
+    /** CONNECT_RATE_PER_IP_PER_SEC: new connections per client IP per second on this gateway. */
+    CONNECT_RATE_PER_IP_PER_SEC: z.coerce.number().positive().default(10),
+    /** CONNECT_BURST_PER_IP: new connections per client IP at once. */
+    CONNECT_BURST_PER_IP: z.coerce.number().int().min(1).default(50),
+    /** TRUST_PROXY: take the client IP from X-Forwarded-For (only behind a proxy you trust). */
+    TRUST_PROXY: z
+      .enum(["true", "false"])
+      .default("false")
+      .transform((v) => v === "true"),
+    /** MAX_OUTBOUND_BUFFER_BYTES: a socket with more unsent bytes is closed (it resumes from history). */
+    MAX_OUTBOUND_BUFFER_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
     /** LOG_LEVEL: pino level. */
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })

@@ -8,7 +8,12 @@ const isTerminal = (e: EventEnvelope) => e.type === "agent_completed" || e.type 
 describe("gateway drain on SIGTERM", () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ gateways: 2, workers: 1, gatewayEnv: { DRAIN_WINDOW_MS: "2000" } });
+    // All 500 test clients share 127.0.0.1: lift the per-IP connection rate for this test.
+    stack = await startStack({
+      gateways: 2,
+      workers: 1,
+      gatewayEnv: { DRAIN_WINDOW_MS: "2000", CONNECT_RATE_PER_IP_PER_SEC: "100000", CONNECT_BURST_PER_IP: "100000" },
+    });
   });
   afterAll(() => stack?.stop());
 

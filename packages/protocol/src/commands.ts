@@ -32,6 +32,8 @@ export const commandSchemas = {
     questionId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
     response: z.string().max(LIMITS.maxResponseChars),
   }),
+  /** A fresh token for this connection (same `sub`), before the current one expires. */
+  auth_refresh: z.strictObject({ token: z.string().min(1).max(8_192) }),
   /** A client saw seq jump from `expectedSeq - 1` to `gotSeq`: counted and logged by the gateway. */
   report_gap: z.strictObject({
     taskId: id,
@@ -58,6 +60,7 @@ export interface CommandResults {
   cancel: { taskId: string; runId: string };
   user_response: { taskId: string; questionId: string };
   report_gap: { taskId: string };
+  auth_refresh: { expiresAt: number | null };
   ping: { ts: number };
 }
 

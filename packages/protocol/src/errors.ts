@@ -3,14 +3,14 @@
  * an HTTP error, or an `agent_error` that ends a run — carries one of these codes.
  * `docs/protocol.md` lists the same table; a test fails when the two disagree.
  */
-export type ErrorScope = "connect" | "command" | "run";
+export type ErrorScope = "connect" | "command" | "connection" | "run";
 
 export interface ErrorCodeInfo {
   /** Default human-readable message (a more specific one may be sent). */
   readonly message: string;
   /** Whether retrying the same request later can succeed. */
   readonly retryable: boolean;
-  /** Where the code appears: connect_error data, command ack/HTTP error, or agent_error data. */
+  /** Where the code appears: connect_error data, command ack/HTTP error, an `error` event sent just before the server closes the connection, or agent_error data. */
   readonly scopes: readonly ErrorScope[];
   /** HTTP status used when the code answers an HTTP request. */
   readonly httpStatus: number;
@@ -32,7 +32,7 @@ export const ERROR_CODES = {
   token_expired: {
     message: "The token has expired; get a fresh one and reconnect",
     retryable: true,
-    scopes: ["connect", "command"],
+    scopes: ["connect", "command", "connection"],
     httpStatus: 401,
   },
   invalid_payload: {
@@ -77,6 +77,24 @@ export const ERROR_CODES = {
     scopes: ["command"],
     httpStatus: 409,
   },
+  rate_limited: {
+    message: "Too many requests; retry after retryAfterMs",
+    retryable: true,
+    scopes: ["connect", "command"],
+    httpStatus: 429,
+  },
+  limit_exceeded: {
+    message: "A configured cap was reached (connections per user, subscriptions per socket)",
+    retryable: false,
+    scopes: ["connect", "command"],
+    httpStatus: 429,
+  },
+  slow_consumer: {
+    message: "The connection fell too far behind; reconnect and resume with sinceSeq",
+    retryable: true,
+    scopes: ["connection"],
+    httpStatus: 503,
+  },
   unavailable: {
     message: "A backing service (Redis or the queue) is unreachable; retry shortly",
     retryable: true,
@@ -117,6 +135,8 @@ export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as ErrorCode[];
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /** With rate_limited: when a retry can succeed. */
+  retryAfterMs?: number;
 }
 
 export function errorBody(code: ErrorCode, message?: string): ErrorBody {

@@ -25,7 +25,7 @@ export interface ErrorNotice extends ErrorBody {
 
 /** `connect_error` data when the handshake is refused (`err.message === "unauthorized"`). */
 export interface ConnectErrorData {
-  code: "token_missing" | "token_invalid" | "token_expired";
+  code: "token_missing" | "token_invalid" | "token_expired" | "rate_limited" | "limit_exceeded";
   message: string;
 }
 
@@ -46,6 +46,7 @@ export interface ClientToServerEvents {
   cancel: (payload: CommandPayload<"cancel">, ack: AckCallback<"cancel">) => void;
   user_response: (payload: CommandPayload<"user_response">, ack: AckCallback<"user_response">) => void;
   report_gap: (payload: CommandPayload<"report_gap">, ack: AckCallback<"report_gap">) => void;
+  auth_refresh: (payload: CommandPayload<"auth_refresh">, ack: AckCallback<"auth_refresh">) => void;
   ping: (payload: CommandPayload<"ping">, ack: AckCallback<"ping">) => void;
 }
 

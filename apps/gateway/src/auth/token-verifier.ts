@@ -11,6 +11,7 @@ export interface TokenVerifierOptions {
   publicKeyPem?: string | undefined;
   issuer?: string | undefined;
   audience?: string | undefined;
+  clockSkewSeconds?: number;
 }
 
 /**
@@ -36,6 +37,7 @@ export function createTokenVerifier(opts: TokenVerifierOptions): (token: string 
     algorithms,
     ...(opts.issuer ? { issuer: opts.issuer } : {}),
     ...(opts.audience ? { audience: opts.audience } : {}),
+    clockTolerance: opts.clockSkewSeconds ?? 0,
   };
 
   return async (token) => {

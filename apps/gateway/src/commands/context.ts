@@ -2,6 +2,7 @@ import type { SilentFailure } from "@agentcast/runtime";
 import type { TaskStore } from "@agentcast/store";
 import type { Logger } from "pino";
 import type { Socket } from "socket.io";
+import type { VerifiedToken } from "../auth/token-verifier.js";
 import type { RunService } from "../runs/run-service.js";
 import type { TaskSubscriptions } from "../subscriptions/task-subscriptions.js";
 
@@ -14,6 +15,10 @@ export interface CommandContext {
   subscriptions: TaskSubscriptions;
   runs: RunService;
   silentFailure: (kind: SilentFailure) => void;
+  /** Verifies a token offered by auth_refresh. */
+  verifyToken: (token: string) => Promise<VerifiedToken>;
+  /** The connection's token now expires at `expiresAt` (epoch seconds; undefined = never). */
+  setExpiry: (expiresAt: number | undefined) => void;
   /** Called after an answer is accepted: checks later that a run consumed it (ack_timeout). */
   watchAnswer: (taskId: string, questionId: string) => void;
 }

@@ -10,33 +10,61 @@ export interface DispatchHooks {
   onCommand?: (command: string, outcome: "ok" | ErrorCode) => void;
   /** Maps an unexpected error to a code (e.g. `unavailable` when Redis is down). */
   classifyError?: (err: unknown) => ErrorCode;
+  /** Rate limits: resolves with an error to refuse the command, or null to run it. */
+  admit?: (command: string) => Promise<ErrorBody | null>;
 }
 
+/** Commands waiting per socket beyond which new ones are refused at once (no unbounded queue). */
+const MAX_QUEUED_COMMANDS = 100;
+
 /**
- * Routes every event a client sends. Known commands are validated (zod) and run one at a time per
- * socket, in the order they arrived; every failure answers `{ ok: false, error }` in the ack and,
- * when the client gave no ack, as an `error` event. Unknown events — including output names such
- * as `agent_started` — get `unknown_event` and change nothing. The connection always stays open.
+ * Routes every event a client sends, one at a time per socket, in the order they arrived: rate
+ * limits first, then known commands are validated (zod) and run. Every failure answers
+ * `{ ok: false, error }` in the ack and, when the client gave no ack, as an `error` event. Unknown
+ * events — including output names such as `agent_started` — get `unknown_event` and change nothing.
+ * The connection always stays open.
  */
 export function attachCommands(ctx: CommandContext, hooks: DispatchHooks = {}): void {
   let chain: Promise<void> = Promise.resolve();
+  let queued = 0;
   ctx.socket.onAny((event: string, ...args: unknown[]) => {
     const ack = typeof args[args.length - 1] === "function" ? (args.pop() as AckFn) : undefined;
-    if (!isCommandName(event)) {
-      hooks.onCommand?.("unknown", "unknown_event");
-      fail(
-        ctx,
-        event,
-        ack,
-        errorBody("unknown_event", `Unknown event "${String(event).slice(0, 64)}"; see docs/protocol.md for the commands`),
-      );
+    if (queued >= MAX_QUEUED_COMMANDS) {
+      hooks.onCommand?.(isCommandName(event) ? event : "unknown", "rate_limited");
+      fail(ctx, event, ack, { ...errorBody("rate_limited", "Too many commands in flight on this connection"), retryAfterMs: 1_000 });
       return;
     }
-    chain = chain.then(() => run(ctx, hooks, event, args[0], ack));
+    queued++;
+    chain = chain
+      .then(() => run(ctx, hooks, event, args[0], ack))
+      .finally(() => {
+        queued--;
+      });
   });
 }
 
-async function run(ctx: CommandContext, hooks: DispatchHooks, command: CommandName, payload: unknown, ack: AckFn | undefined) {
+async function run(ctx: CommandContext, hooks: DispatchHooks, event: string, payload: unknown, ack: AckFn | undefined) {
+  const command = isCommandName(event) ? event : undefined;
+  const refused = await hooks.admit?.(event);
+  if (refused) {
+    hooks.onCommand?.(command ?? "unknown", refused.code);
+    fail(ctx, event, ack, refused);
+    return;
+  }
+  if (!command) {
+    hooks.onCommand?.("unknown", "unknown_event");
+    fail(
+      ctx,
+      event,
+      ack,
+      errorBody("unknown_event", `Unknown event "${String(event).slice(0, 64)}"; see docs/protocol.md for the commands`),
+    );
+    return;
+  }
+  await runCommand(ctx, hooks, command, payload, ack);
+}
+
+async function runCommand(ctx: CommandContext, hooks: DispatchHooks, command: CommandName, payload: unknown, ack: AckFn | undefined) {
   const parsed = commandSchemas[command].safeParse(payload);
   if (!parsed.success) {
     hooks.onCommand?.(command, "invalid_payload");

@@ -47,6 +47,14 @@ export const handlers: { [C in CommandName]: Handler<C> } = {
     return { body: { taskId, questionId } };
   },
 
+  async auth_refresh(ctx, { token }) {
+    const verified = await ctx.verifyToken(token);
+    if (!verified.ok) throw new CommandError(verified.code);
+    if (verified.userId !== ctx.userId) throw new CommandError("forbidden", "auth_refresh must keep the same sub");
+    ctx.setExpiry(verified.expiresAt);
+    return { body: { expiresAt: verified.expiresAt ?? null } };
+  },
+
   async report_gap(ctx, { taskId, expectedSeq, gotSeq }) {
     await ownTask(ctx, taskId);
     ctx.silentFailure("sequence_gap");

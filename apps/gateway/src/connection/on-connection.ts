@@ -1,30 +1,72 @@
-import { type ErrorCode, userRoom } from "@agentcast/protocol";
+import { type ErrorBody, type ErrorCode, errorBody, userRoom } from "@agentcast/protocol";
 import type { Logger } from "pino";
 import type { Socket } from "socket.io";
+import type { VerifiedToken } from "../auth/token-verifier.js";
 import type { CommandContext } from "../commands/context.js";
 import { attachCommands } from "../commands/dispatch.js";
+import { TokenBucket } from "../limits/token-bucket.js";
+import type { UserLimits } from "../limits/user-limits.js";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.js";
 
-export interface ConnectionDeps extends Omit<CommandContext, "socket" | "userId" | "logger"> {
+export interface ConnectionDeps extends Omit<CommandContext, "socket" | "userId" | "logger" | "setExpiry" | "verifyToken"> {
   gatewayId: string;
   logger: Logger;
   metrics: GatewayMetrics;
   classifyError: (err: unknown) => ErrorCode;
   confirmRoom: (room: string) => Promise<void>;
+  verifyToken: (token: string | undefined) => Promise<VerifiedToken>;
+  userLimits: UserLimits;
+  commandRate: { perSec: number; burst: number };
+  clockSkewSeconds: number;
 }
 
-/** An authenticated socket: user room, commands, connection_established, one log line on open and close. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * An authenticated socket: user room, rate-limited commands, token expiry enforced while connected
+ * (auth_refresh extends it), connection_established, one log line on open and close.
+ */
 export function onConnection(socket: Socket, deps: ConnectionDeps): void {
-  const userId = (socket.data as { userId: string }).userId;
+  const data = socket.data as { userId: string; expiresAt?: number };
+  const userId = data.userId;
   const log = deps.logger.child({ connectionId: socket.id, userId });
   const { metrics } = deps;
   metrics.connectionsOpened.inc();
   const openedAt = Date.now();
+  let expiryTimer: NodeJS.Timeout | undefined;
+  const setExpiry = (expiresAt: number | undefined) => {
+    clearTimeout(expiryTimer);
+    if (expiresAt === undefined) return;
+    const inMs = (expiresAt + deps.clockSkewSeconds) * 1000 - Date.now();
+    expiryTimer = setTimeout(
+      () => {
+        log.info("token expired during the connection");
+        socket.emit(
+          "error",
+          errorBody("token_expired", "The token expired; reconnect with a fresh one (or send auth_refresh before expiry)"),
+        );
+        socket.disconnect(true);
+      },
+      Math.max(0, Math.min(inMs, MAX_TIMER_MS)),
+    );
+  };
+  setExpiry(data.expiresAt);
   socket.on("disconnect", (reason) => {
+    clearTimeout(expiryTimer);
     metrics.disconnections.inc({ reason });
     deps.subscriptions.dropSocket(socket.id);
+    void deps.userLimits.closeConnection(userId, socket.id).catch(() => {});
     log.info({ reason, durationMs: Date.now() - openedAt }, "connection closed");
   });
+  const bucket = new TokenBucket(deps.commandRate.perSec, deps.commandRate.burst);
+  const admit = async (): Promise<ErrorBody | null> => {
+    const socketWait = bucket.take();
+    const userWait = socketWait > 0 ? 0 : await deps.userLimits.takeCommand(userId).catch(() => 0);
+    if (socketWait === 0 && userWait === 0) return null;
+    metrics.limits.inc({ limit: socketWait > 0 ? "commands_per_socket" : "commands_per_user" });
+    const retryAfterMs = Math.max(socketWait, userWait);
+    return { ...errorBody("rate_limited", `Too many commands; retry in ${retryAfterMs} ms`), retryAfterMs };
+  };
   attachCommands(
     {
       socket,
@@ -35,10 +77,13 @@ export function onConnection(socket: Socket, deps: ConnectionDeps): void {
       runs: deps.runs,
       silentFailure: deps.silentFailure,
       watchAnswer: deps.watchAnswer,
+      verifyToken: deps.verifyToken,
+      setExpiry,
     },
     {
       onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
       classifyError: deps.classifyError,
+      admit,
     },
   );
   const room = userRoom(userId);

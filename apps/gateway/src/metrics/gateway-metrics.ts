@@ -74,6 +74,12 @@ export function createGatewayMetrics(gatewayId: string, sources: GatewayGaugeSou
       labelNames: ["type"] as const,
       registers,
     }),
+    limits: new Counter({
+      name: "agentcast_gateway_limits_total",
+      help: "Requests refused or connections closed by a limit, by limit",
+      labelNames: ["limit"] as const,
+      registers,
+    }),
     eventsReplayed: new Counter({
       name: "agentcast_gateway_events_replayed_total",
       help: "Agent events written to sockets from history",

@@ -3,6 +3,7 @@ import { taskRoom } from "@agentcast/protocol";
 import type { EventLog } from "@agentcast/store";
 import type { Logger } from "pino";
 import type { Namespace, Socket } from "socket.io";
+import { CommandError } from "../commands/command-error.js";
 
 /** One socket's subscription to one task. */
 interface Subscription {
@@ -36,6 +37,11 @@ export interface TaskSubscriptionsOptions {
   /** Events were lost to this socket for good (history hole), or writing to it threw. */
   onProblem?: (kind: "sequence_gap" | "emit_error") => void;
   replayPageSize?: number;
+  /** Tasks one socket may follow at once. */
+  maxSubscriptionsPerSocket?: number;
+  /** A socket with more unsent bytes than this is closed as a slow consumer (it resumes from history). */
+  maxOutboundBytes?: number;
+  onSlowConsumer?: () => void;
   maxPendingPerSubscription?: number;
   maxReplayRetries?: number;
 }
@@ -51,6 +57,7 @@ export interface TaskSubscriptionsOptions {
  */
 export class TaskSubscriptions {
   private readonly bySocket = new Map<string, Map<string, Subscription>>();
+  private readonly closedAsSlow = new WeakSet<Socket>();
   private readonly pageSize: number;
   private readonly maxPending: number;
   private readonly maxRetries: number;
@@ -71,6 +78,12 @@ export class TaskSubscriptions {
     if (existing) {
       const { lastSeq } = await this.opts.readPosition(taskId);
       return { start: { lastSeq }, replay: async () => {} };
+    }
+    if ((this.bySocket.get(socket.id)?.size ?? 0) >= (this.opts.maxSubscriptionsPerSocket ?? Number.POSITIVE_INFINITY)) {
+      throw new CommandError(
+        "limit_exceeded",
+        `A socket may follow at most ${this.opts.maxSubscriptionsPerSocket} tasks; unsubscribe from one first`,
+      );
     }
     const room = taskRoom(taskId);
     const sub: Subscription = {
@@ -146,6 +159,10 @@ export class TaskSubscriptions {
   }
 
   private deliver(socket: Socket, sub: Subscription, envelope: EventEnvelope, replayed: boolean): void {
+    if (this.isBackedUp(socket)) {
+      this.closeSlowConsumer(socket);
+      return;
+    }
     try {
       socket.emit("event", envelope);
     } catch (err) {
@@ -159,6 +176,26 @@ export class TaskSubscriptions {
     }
     sub.lastSeq = envelope.seq;
     this.opts.onDelivered?.(envelope, replayed);
+  }
+
+  /** Unsent bytes (websocket) or queued packets (polling) beyond the bound. */
+  private isBackedUp(socket: Socket): boolean {
+    const max = this.opts.maxOutboundBytes;
+    if (max === undefined) return false;
+    const conn = socket.conn as unknown as { writeBuffer: unknown[]; transport: { name: string; socket?: { bufferedAmount?: number } } };
+    const buffered = conn.transport.socket?.bufferedAmount ?? 0;
+    return buffered > max || conn.writeBuffer.length > 10_000;
+  }
+
+  /** Stops buffering for a socket that does not read: tell it, close the transport; the client resumes from history. */
+  private closeSlowConsumer(socket: Socket): void {
+    if (!socket.connected || this.closedAsSlow.has(socket)) return;
+    this.closedAsSlow.add(socket);
+    this.opts.onSlowConsumer?.();
+    this.opts.logger.warn({ socketId: socket.id }, "slow consumer: closing the connection so it resumes from history");
+    socket.emit("error", { code: "slow_consumer", message: "The connection fell too far behind; reconnect and resume with sinceSeq" });
+    this.dropSocket(socket.id);
+    socket.conn.close();
   }
 
   /** Replays history after sub.lastSeq, merges held-back live events, then switches to live. */
