@@ -94,6 +94,14 @@ describe("web console in real Chromium", () => {
     // Exactly one run's rows: start, thinking, 8 tool cards, the streamed output, the end — nothing twice.
     expect(rows).toHaveLength(12);
     expect(consoleErrors).toEqual([]);
+    // Cancel from the keyboard: the run ends cancelled and the open tool call is closed.
+    await page.getByLabel("New task").fill("/slow /tools 5 what is 2*2");
+    await page.getByLabel("New task").press("Enter");
+    await expect.poll(() => page.getByTestId("tool-card").count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    await page.getByRole("button", { name: "Cancel" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByLabel("Status").getAttribute("data-status"), { timeout: 15_000 }).toBe("cancelled");
+    expect(await page.locator(".row.tool.running").count()).toBe(0);
     await page.close();
   });
 

@@ -63,6 +63,9 @@ export class AgentcastClient {
   private closedByUser = false;
   private authRetries = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The token of the current connection (to schedule auth_refresh before it expires). */
+  private currentToken: string | undefined;
   private readonly opts: Required<Omit<ClientOptions, "token" | "getToken">> & Pick<ClientOptions, "token" | "getToken">;
 
   constructor(options: ClientOptions) {
@@ -87,7 +90,10 @@ export class AgentcastClient {
       // Asked on every (re)connect, so a refreshed token is used after token_expired.
       auth: (cb) => {
         Promise.resolve(getToken ? getToken() : token).then(
-          (t) => cb({ token: t }),
+          (t) => {
+            this.currentToken = t;
+            cb({ token: t });
+          },
           () => cb({}),
         );
       },
@@ -147,6 +153,7 @@ export class AgentcastClient {
   close(): void {
     this.closedByUser = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.refreshTimer);
     for (const set of this.handles.values()) for (const h of [...set]) h.close();
     this.socket.close();
     this.setState("disconnected");
@@ -229,6 +236,7 @@ export class AgentcastClient {
     this.everConnected = true;
     this.authRetries = 0;
     this.setState("connected");
+    this.scheduleRefresh();
     // A new connection knows nothing of our tasks (including those subscribed before the first
     // connect): resume each from the last seq we delivered.
     for (const stream of this.streams.values()) void this.resubscribe(stream);
@@ -257,6 +265,29 @@ export class AgentcastClient {
     }
     // Transport errors: socket.io-client's manager retries with backoff by itself.
     this.setState(this.everConnected ? "reconnecting" : "connecting");
+  }
+
+  /** With getToken: swap in a fresh token shortly before the current one expires (no reconnect). */
+  private scheduleRefresh(): void {
+    clearTimeout(this.refreshTimer);
+    const exp = expiryOf(this.currentToken);
+    if (!this.opts.getToken || exp === undefined) return;
+    const lifetimeMs = exp * 1000 - Date.now();
+    const inMs = Math.max(0, lifetimeMs - Math.min(30_000, lifetimeMs / 5));
+    this.refreshTimer = setTimeout(
+      async () => {
+        try {
+          const fresh = await this.opts.getToken?.();
+          if (!fresh || this.currentState !== "connected") return;
+          await this.command("auth_refresh", { token: fresh });
+          this.currentToken = fresh;
+          this.scheduleRefresh();
+        } catch {
+          // The server disconnects at expiry; the reconnect asks getToken again.
+        }
+      },
+      Math.min(inMs, 2 ** 31 - 1),
+    );
   }
 
   private retryLater(attempt: number): void {
@@ -294,6 +325,18 @@ export class AgentcastClient {
 
   private emit<K extends keyof ClientEvents>(event: K, value: ClientEvents[K]): void {
     for (const fn of this.listeners[event]) fn(value);
+  }
+}
+
+/** The `exp` claim of a JWT (seconds), without verifying it. */
+function expiryOf(token: string | undefined): number | undefined {
+  const payload = token?.split(".")[1];
+  if (!payload) return undefined;
+  try {
+    const json = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as { exp?: unknown };
+    return typeof json.exp === "number" ? json.exp : undefined;
+  } catch {
+    return undefined;
   }
 }
 

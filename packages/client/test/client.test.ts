@@ -78,6 +78,30 @@ describe("@agentcast/client against a real gateway", () => {
     client.close();
   });
 
+  it("works over long-polling only (the fallback transport), including a resume", async () => {
+    const client = createClient({
+      url: gateway.url,
+      token: await signDevToken("sdk-poll"),
+      transports: ["polling"],
+      reconnectDelayMs: 100,
+    });
+    const { taskId } = await client.send("/tools 6 what is 5+5");
+    const handle = client.subscribe(taskId);
+    const seen: number[] = [];
+    const done = new Promise<void>((resolve) =>
+      handle.on("*", (e) => {
+        seen.push(e.seq);
+        if (terminal(e)) resolve();
+      }),
+    );
+    await handle.next((e) => e.seq >= 3);
+    expect(client.socket.io.engine.transport.name).toBe("polling");
+    client.socket.io.engine.close();
+    await done;
+    expect(seen).toEqual(seen.map((_, i) => i + 1));
+    client.close();
+  });
+
   it("refreshes its token through getToken after token_expired", async () => {
     let calls = 0;
     const client = createClient({
@@ -105,6 +129,26 @@ describe("@agentcast/client against a real gateway", () => {
     expect(last.type).toBe("agent_completed");
     expect(handle.lastSeq).toBe(last.seq);
     reader.close();
+  });
+
+  it("swaps in a fresh token with auth_refresh before the old one expires — no reconnect", async () => {
+    let calls = 0;
+    const client = createClient({
+      url: gateway.url,
+      transports: ["websocket"],
+      getToken: () => {
+        calls++;
+        return signDevToken("sdk-refresh", { expiresInSeconds: 2 });
+      },
+    });
+    const states: ConnectionState[] = [];
+    client.on("state", (s) => states.push(s));
+    await client.send("what is 1+1");
+    await new Promise((r) => setTimeout(r, 4_500));
+    expect(client.state).toBe("connected");
+    expect(states).toEqual(["connected"]);
+    expect(calls).toBeGreaterThanOrEqual(3);
+    client.close();
   });
 
   it("reports an invalid token as a fatal error and stops", async () => {

@@ -35,6 +35,8 @@ export class GatewayTestClient {
   readonly received: ReceivedMessage[] = [];
   established: ConnectionEstablished | undefined;
   private readonly waiters = new Set<Waiter>();
+  /** Index of the next message `receive()` returns. */
+  private cursor = 0;
 
   constructor(opts: TestClientOptions) {
     this.socket = io(opts.url, {
@@ -91,6 +93,38 @@ export class GatewayTestClient {
       .filter((m) => m.name === "event")
       .map((m) => m.payload as EventEnvelope)
       .filter((e) => taskId === undefined || e.taskId === taskId);
+  }
+
+  /** The next message the gateway sent (in arrival order), waiting up to `timeoutMs`. */
+  async receive(opts: { timeoutMs?: number } = {}): Promise<ReceivedMessage> {
+    const next = this.received[this.cursor];
+    if (next) {
+      this.cursor++;
+      return next;
+    }
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const m = await new Promise<ReceivedMessage>((resolve, reject) => {
+      const waiter: Waiter = {
+        test: () => true,
+        resolve: (msg) => {
+          clearTimeout(timer);
+          resolve(msg);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for any message; received: ${this.describe()}`));
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+    this.cursor = this.received.indexOf(m) + 1;
+    return m;
+  }
+
+  /** The next message as `{ event, data }` JSON-safe data (what a JSON-logging test wants). */
+  async receiveJson(opts: { timeoutMs?: number } = {}): Promise<{ event: string; data: unknown }> {
+    const m = await this.receive(opts);
+    return { event: m.name, data: JSON.parse(JSON.stringify(m.payload ?? null)) };
   }
 
   /** Waits for a message named `name` (already received or future) matching `predicate`. */
