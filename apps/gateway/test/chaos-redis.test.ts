@@ -26,7 +26,13 @@ describe("chaos: Redis restarts mid-run", () => {
     for (const run of runs) {
       const last = run.at(-1) as EventEnvelope;
       expect(isTerminal(last)).toBe(true);
-      expect(seqProblem(run.map((e) => e.seq), 1, last.seq)).toBeNull();
+      expect(
+        seqProblem(
+          run.map((e) => e.seq),
+          1,
+          last.seq,
+        ),
+      ).toBeNull();
     }
     // Every client saw the same run.
     for (const run of runs) expect(run).toEqual(runs[0]);
