@@ -167,6 +167,13 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     maxOutboundBytes: config.MAX_OUTBOUND_BUFFER_BYTES,
     onSlowConsumer: () => metrics.limits.inc({ limit: "slow_consumer" }),
   });
+  // After the subscriber connection comes back (Redis restart, or Redis dropping a subscriber that
+  // fell behind its pubsub output buffer), resync every subscription from history.
+  let subReadyBefore = false;
+  sub.on("ready", () => {
+    if (subReadyBefore) subscriptions.resyncAll();
+    subReadyBefore = true;
+  });
   server.adapter(createTaskEventAdapter(cmd, sub, (taskId, room, envelope) => subscriptions.onLiveEvent(taskId, room, envelope)));
   server.use(
     socketAuth(

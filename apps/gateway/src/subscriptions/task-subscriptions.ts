@@ -5,6 +5,8 @@ import type { Logger } from "pino";
 import type { Namespace, Socket } from "socket.io";
 import { CommandError } from "../commands/command-error.js";
 
+const MAX_CONCURRENT_READS = 16;
+
 /** One socket's subscription to one task. */
 interface Subscription {
   readonly taskId: string;
@@ -58,12 +60,15 @@ export interface TaskSubscriptionsOptions {
 export class TaskSubscriptions {
   private readonly bySocket = new Map<string, Map<string, Subscription>>();
   private readonly closedAsSlow = new WeakSet<Socket>();
+  /** History reads in flight, bounded so a mass resync (reconnect storm) cannot load every page at once. */
+  private readsInFlight = 0;
+  private readonly readWaiters: (() => void)[] = [];
   private readonly pageSize: number;
   private readonly maxPending: number;
   private readonly maxRetries: number;
 
   constructor(private readonly opts: TaskSubscriptionsOptions) {
-    this.pageSize = opts.replayPageSize ?? 500;
+    this.pageSize = opts.replayPageSize ?? 100;
     this.maxPending = opts.maxPendingPerSubscription ?? 10_000;
     this.maxRetries = opts.maxReplayRetries ?? 5;
   }
@@ -178,13 +183,55 @@ export class TaskSubscriptions {
     this.opts.onDelivered?.(envelope, replayed);
   }
 
-  /** Unsent bytes (websocket) or queued packets (polling) beyond the bound. */
+  /**
+   * Unsent bytes beyond the bound: what ws holds plus the packets engine.io queues while the
+   * transport is not writable (a client that stops reading leaves them there).
+   */
   private isBackedUp(socket: Socket): boolean {
     const max = this.opts.maxOutboundBytes;
     if (max === undefined) return false;
-    const conn = socket.conn as unknown as { writeBuffer: unknown[]; transport: { name: string; socket?: { bufferedAmount?: number } } };
-    const buffered = conn.transport.socket?.bufferedAmount ?? 0;
-    return buffered > max || conn.writeBuffer.length > 10_000;
+    const conn = socket.conn as unknown as { writeBuffer: { data?: unknown }[]; transport: { socket?: { bufferedAmount?: number } } };
+    let bytes = conn.transport.socket?.bufferedAmount ?? 0;
+    if (bytes > max) return true;
+    if (conn.writeBuffer.length < 8) return false; // cheap common case
+    for (const packet of conn.writeBuffer) {
+      bytes +=
+        typeof packet.data === "string" ? packet.data.length : ((packet.data as { byteLength?: number } | undefined)?.byteLength ?? 0);
+      if (bytes > max) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The pod's Redis subscriber connection was re-established: live messages published while it
+   * was down are lost, and a run that ended meanwhile would never show the client a gap. Every
+   * subscription re-reads history from its last delivered seq once its room is confirmed again.
+   */
+  resyncAll(): void {
+    const byRoom = new Map<string, [Socket, Subscription][]>();
+    for (const [sid, subs] of this.bySocket) {
+      const socket = this.opts.nsp.sockets.get(sid);
+      if (!socket) continue;
+      for (const sub of subs.values()) {
+        const list = byRoom.get(sub.room) ?? [];
+        list.push([socket, sub]);
+        byRoom.set(sub.room, list);
+      }
+    }
+    for (const [room, entries] of byRoom) {
+      void this.opts.confirmRoom(room).then(
+        () => {
+          for (const [socket, sub] of entries) {
+            if (sub.closed || sub.catchingUp) continue;
+            sub.catchingUp = true;
+            sub.pending = [];
+            void this.catchUp(socket, sub);
+          }
+        },
+        (err: unknown) => this.opts.logger.warn({ err, room }, "room not re-confirmed after reconnect"),
+      );
+    }
+    if (byRoom.size > 0) this.opts.logger.info({ rooms: byRoom.size }, "subscriber reconnected: resyncing subscriptions from history");
   }
 
   /** Stops buffering for a socket that does not read: tell it, close the transport; the client resumes from history. */
@@ -205,7 +252,7 @@ export class TaskSubscriptions {
     while (!sub.closed) {
       let page: EventEnvelope[];
       try {
-        page = await this.opts.eventLog.readAfter(sub.taskId, sub.lastSeq, this.pageSize);
+        page = await this.readPage(sub);
       } catch (err) {
         failures += 1;
         this.opts.logger.warn({ err, taskId: sub.taskId, socketId: socket.id, failures }, "history read failed");
@@ -219,6 +266,7 @@ export class TaskSubscriptions {
       }
       if (sub.closed || !socket.connected) return;
       for (const e of page) {
+        if (sub.closed) return;
         if (e.seq <= sub.lastSeq) continue;
         if (e.seq > sub.lastSeq + 1) {
           this.opts.onProblem?.("sequence_gap");
@@ -255,6 +303,17 @@ export class TaskSubscriptions {
       }
       sub.pending = sub.pending.filter((e) => e.seq > sub.lastSeq);
       sub.overflowed = false;
+    }
+  }
+
+  private async readPage(sub: Subscription): Promise<EventEnvelope[]> {
+    if (this.readsInFlight >= MAX_CONCURRENT_READS) await new Promise<void>((resolve) => this.readWaiters.push(resolve));
+    this.readsInFlight++;
+    try {
+      return await this.opts.eventLog.readAfter(sub.taskId, sub.lastSeq, this.pageSize);
+    } finally {
+      this.readsInFlight--;
+      this.readWaiters.shift()?.();
     }
   }
 
