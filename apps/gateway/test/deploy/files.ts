@@ -1,0 +1,28 @@
+// Shared by the deployment-file tests: the repository's files and what the built apps read.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+
+export const root = new URL("../../../../", import.meta.url);
+export const rootPath = fileURLToPath(root);
+export const read = (path: string) => readFileSync(new URL(path, root), "utf8");
+export const exists = (path: string) => existsSync(new URL(path, root));
+
+/** Env keys an app reads: the `/** KEY: …` doc comment on each field of its zod config schema. */
+export const envKeysOf = (configFile: string) => new Set([...read(configFile).matchAll(/\/\*\* ([A-Z_]+):/g)].map((m) => m[1] as string));
+export const GATEWAY_ENV = envKeysOf("apps/gateway/src/config.ts");
+export const WORKER_ENV = envKeysOf("apps/worker/src/config.ts");
+
+/** Socket.IO's heartbeat (engine.io defaults; the gateway does not override them — checked below). */
+export const PING_INTERVAL_S = 25;
+export const PING_TIMEOUT_S = 20;
+/** Grace beyond the drain windows: the gateway's 2 s drain tail, re-queueing, closing Redis and servers. */
+export const SHUTDOWN_MARGIN_S = 5;
+
+/** The configuration a process would run with, from its own `--print-config` (defaults applied, values validated). */
+export function effectiveConfig(entry: string, env: Record<string, string>): Record<string, unknown> {
+  const res = spawnSync(process.execPath, [entry, "--print-config"], { env, encoding: "utf8", timeout: 10_000 });
+  expect(res.status, `${entry} --print-config with ${JSON.stringify(env)}:\n${res.stderr}`).toBe(0);
+  return JSON.parse(res.stdout) as Record<string, unknown>;
+}
