@@ -27,7 +27,7 @@ interface ClusterMessage {
  * one change: a broadcast of `event` to a single `task:{id}` room is handed to `onTaskEvent`
  * instead of being written to every socket in the room. The gateway's subscriptions decide per
  * socket — deliver, hold back while the socket catches up on history, or drop a duplicate — so
- * each socket sees every seq once and in order. `test/task-event-adapter.test.ts` pins the hook
+ * each socket sees every seq once and in order. `test/adapter-hooks.test.ts` pins the hook
  * against the installed adapter.
  */
 export function createTaskEventAdapter(pub: Redis, sub: Redis, onTaskEvent: TaskEventHandler): (nsp: Namespace) => Adapter {

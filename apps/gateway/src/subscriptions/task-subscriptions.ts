@@ -4,6 +4,7 @@ import type { EventLog } from "@agentcast/store";
 import type { Logger } from "pino";
 import type { Namespace, Socket } from "socket.io";
 import { CommandError } from "../commands/command-error.js";
+import { EncodedEvent } from "./encoded-event.js";
 
 const MAX_CONCURRENT_READS = 16;
 
@@ -143,6 +144,7 @@ export class TaskSubscriptions {
   onLiveEvent(taskId: string, room: string, envelope: EventEnvelope): void {
     const sids = this.opts.nsp.adapter.rooms.get(room);
     if (!sids) return;
+    let encoded: EncodedEvent | undefined; // built on first use, shared by every socket of the room
     for (const sid of sids) {
       const sub = this.bySocket.get(sid)?.get(taskId);
       const socket = this.opts.nsp.sockets.get(sid);
@@ -151,7 +153,8 @@ export class TaskSubscriptions {
         if (sub.pending.length < this.maxPending) sub.pending.push(envelope);
         else sub.overflowed = true;
       } else if (envelope.seq === sub.lastSeq + 1) {
-        this.deliver(socket, sub, envelope, false);
+        encoded ??= new EncodedEvent(this.opts.nsp, envelope);
+        this.deliver(socket, sub, envelope, false, encoded);
       } else if (envelope.seq > sub.lastSeq + 1) {
         // A live message was lost (e.g. a Redis reconnect): fill the gap from history.
         this.opts.logger.warn({ taskId, socketId: sid, lastSeq: sub.lastSeq, gotSeq: envelope.seq }, "live gap; replaying from history");
@@ -163,13 +166,13 @@ export class TaskSubscriptions {
     }
   }
 
-  private deliver(socket: Socket, sub: Subscription, envelope: EventEnvelope, replayed: boolean): void {
+  private deliver(socket: Socket, sub: Subscription, envelope: EventEnvelope, replayed: boolean, encoded?: EncodedEvent): void {
     if (this.isBackedUp(socket)) {
       this.closeSlowConsumer(socket);
       return;
     }
     try {
-      socket.emit("event", envelope);
+      (encoded ?? new EncodedEvent(this.opts.nsp, envelope)).writeTo(socket);
     } catch (err) {
       this.opts.onProblem?.("emit_error");
       this.opts.logger.error(

@@ -1,0 +1,155 @@
+// Pins the two places the gateway reaches into Socket.IO internals against the installed versions:
+// the adapter hook that hands task events to the subscriptions (src/adapter/task-event-adapter.ts)
+// and the encode-once write path (src/subscriptions/encoded-event.ts). Real Redis, real servers on
+// port 0, real socket.io-client.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { EventEnvelope } from "@agentcast/protocol";
+import { createKeys, EventPublisher, TaskStore } from "@agentcast/store";
+import { type RedisServerHandle, startRedisServer } from "@agentcast/testkit";
+import { Redis } from "ioredis";
+import { Server, type Socket } from "socket.io";
+import { type Socket as ClientSocket, io as connect } from "socket.io-client";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createTaskEventAdapter, roomChannel } from "../src/adapter/task-event-adapter.js";
+import { EncodedEvent } from "../src/subscriptions/encoded-event.js";
+
+interface Harness {
+  io: Server;
+  url: string;
+  routed: { taskId: string; room: string; envelope: EventEnvelope }[];
+  close(): Promise<void>;
+}
+
+let redis: RedisServerHandle;
+const open: (() => Promise<void>)[] = [];
+
+async function startServer(withHook: boolean): Promise<Harness> {
+  const pub = new Redis(redis.url);
+  const sub = new Redis(redis.url, { enableReadyCheck: false });
+  const routed: Harness["routed"] = [];
+  const http = createServer();
+  const io = new Server(http, { transports: ["websocket", "polling"] });
+  if (withHook) io.adapter(createTaskEventAdapter(pub, sub, (taskId, room, envelope) => routed.push({ taskId, room, envelope })));
+  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const close = async () => {
+    await io.close();
+    pub.disconnect();
+    sub.disconnect();
+  };
+  open.push(close);
+  return { io, url, routed, close };
+}
+
+async function client(url: string, transports: ("websocket" | "polling")[]): Promise<ClientSocket> {
+  const c = connect(url, { transports, forceNew: true, reconnection: false });
+  open.push(async () => void c.close());
+  await new Promise<void>((resolve, reject) => {
+    c.once("connect", resolve);
+    c.once("connect_error", reject);
+  });
+  return c;
+}
+
+const serverSocket = async (io: Server, c: ClientSocket): Promise<Socket> => {
+  for (let i = 0; i < 100; i++) {
+    const s = io.of("/").sockets.get(c.id ?? "");
+    if (s) return s;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error("server socket never appeared");
+};
+
+/** Until the pod's SSUBSCRIBE to the room's shard channel is active. */
+async function subscribed(room: string): Promise<void> {
+  const probe = new Redis(redis.url);
+  try {
+    for (let i = 0; i < 200; i++) {
+      const [, n] = (await probe.call("PUBSUB", "SHARDNUMSUB", roomChannel(room))) as [string, number];
+      if (Number(n) > 0) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`no shard subscriber for ${room}`);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterEach(async () => {
+  while (open.length) await open.pop()?.();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+describe("task event adapter hook (sharded adapter, dynamic mode)", () => {
+  it("hands an event published by our publisher to onTaskEvent, not to the room's sockets", async () => {
+    const h = await startServer(true);
+    const c = await client(h.url, ["websocket"]);
+    const seen: unknown[] = [];
+    c.on("event", (e) => seen.push(e));
+
+    const keys = createKeys(`pin${Date.now()}`);
+    const store = new Redis(redis.url);
+    open.push(async () => void store.disconnect());
+    const { taskId, runId } = await new TaskStore(store, { keys, historyTtlSeconds: 60 }).createTask("u1", "hello");
+    const publisher = new EventPublisher(store, { keys, historyMaxLen: 100, historyTtlSeconds: 60 });
+    (await serverSocket(h.io, c)).join(`task:{${taskId}}`);
+    await subscribed(`task:{${taskId}}`);
+    const { envelope, receivers } = await publisher.publish({ taskId, runId, userId: "u1", type: "agent_started", data: { input: "x" } });
+
+    expect(receivers).toBe(1);
+    await vi.waitFor(() => expect(h.routed).toHaveLength(1));
+    expect(h.routed[0]).toEqual({ taskId, room: `task:{${taskId}}`, envelope });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toEqual([]); // the subscriptions decide per socket; the adapter wrote nothing itself
+  });
+
+  it("leaves every other broadcast to the adapter: user-room notices still reach sockets on other pods", async () => {
+    const a = await startServer(true);
+    const b = await startServer(true);
+    const c = await client(b.url, ["websocket"]);
+    (await serverSocket(b.io, c)).join("user:u2");
+    await subscribed("user:u2");
+    const got = new Promise((resolve) => c.once("task_created", resolve));
+    a.io.to("user:u2").emit("task_created", { taskId: "t-9" });
+    expect(await got).toEqual({ taskId: "t-9" });
+    expect(a.routed).toEqual([]);
+    expect(b.routed).toEqual([]);
+  });
+});
+
+describe("EncodedEvent (encode once, write to many)", () => {
+  const envelope: EventEnvelope = {
+    v: 1,
+    id: "e1",
+    seq: 7,
+    type: "agent_output",
+    taskId: "t1",
+    runId: "r1",
+    userId: "u1",
+    ts: 1,
+    data: { delta: "héllo ✓" },
+  };
+
+  it("delivers the same `event` packet to websocket and polling sockets, encoding it once", async () => {
+    const h = await startServer(false);
+    const clients = [await client(h.url, ["websocket"]), await client(h.url, ["websocket"]), await client(h.url, ["polling"])];
+    const sockets = await Promise.all(clients.map((c) => serverSocket(h.io, c)));
+    const received = clients.map((c) => new Promise((resolve) => c.once("event", resolve)));
+    const encode = vi.spyOn(h.io.of("/").adapter as unknown as { _encode: (...a: unknown[]) => unknown }, "_encode");
+
+    const encoded = new EncodedEvent(h.io.of("/"), envelope);
+    for (const s of sockets) encoded.writeTo(s);
+
+    expect(await Promise.all(received)).toEqual([envelope, envelope, envelope]);
+    expect(encode).toHaveBeenCalledTimes(1);
+    // The adapter pre-built one websocket frame for all websocket sockets (Socket.IO's own broadcast path).
+    const packetOpts = encode.mock.calls[0]?.[1] as { wsPreEncodedFrame?: unknown };
+    expect(packetOpts.wsPreEncodedFrame).toBeDefined();
+  });
+});
