@@ -46,16 +46,24 @@ describe("abuse limits", () => {
     const b = await stack.client("rl-user", 1);
     let ok = 0;
     let limited = 0;
+    let retryAfterMs = 0;
     for (let i = 0; i < 25; i++) {
       for (const c of [a, b]) {
-        const ack = (await c.command("ping")) as { ok: boolean; error?: { code: string } };
+        const ack = (await c.command("ping")) as { ok: boolean; error?: { code: string; retryAfterMs?: number } };
         if (ack.ok) ok++;
-        else if (ack.error?.code === "rate_limited") limited++;
+        else if (ack.error?.code === "rate_limited") {
+          limited++;
+          retryAfterMs = ack.error.retryAfterMs ?? 0;
+        }
       }
       await new Promise((r) => setTimeout(r, 220)); // stay under the per-socket rate (5/s)
     }
+    // A sliding window: exactly the budget in any 60 s, whatever the wall clock's minute boundaries.
     expect(ok).toBe(40);
     expect(limited).toBe(10);
+    // The hint is when the oldest command leaves the window: ~60 s after the first, minus the seconds spent.
+    expect(retryAfterMs).toBeGreaterThan(45_000);
+    expect(retryAfterMs).toBeLessThanOrEqual(60_000);
   });
 
   it("concurrent connections per user across gateways, and a subscription cap per socket", async () => {

@@ -1,11 +1,26 @@
 import type { Redis } from "ioredis";
 
-/** Fixed-window counter: INCR, set the window's expiry on first use. Returns the count. */
-const WINDOW_INCR = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n
+/**
+ * Sliding log: at most ARGV[2] entries in any window of ARGV[1] ms, timed by Redis's clock so every
+ * gateway agrees. Returns 0 when taken, else ms until the oldest entry leaves the window. (A fixed
+ * per-minute window would let a user spend two budgets across a minute boundary.)
+ */
+const SLIDING_TAKE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(1, tonumber(oldest[2]) + window - now)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return 0
 `;
+
+const WINDOW_MS = 60_000;
+let takeSeq = 0;
 
 /**
  * Limits that hold across all gateways, kept in Redis: commands per user per minute, and
@@ -20,20 +35,17 @@ export class UserLimits {
     private readonly maxConnections: number,
     private readonly connectionLeaseMs = 60_000,
   ) {
-    if (typeof (redis as unknown as Record<string, unknown>).acWindowIncr !== "function") {
-      redis.defineCommand("acWindowIncr", { numberOfKeys: 1, lua: WINDOW_INCR });
+    if (typeof (redis as unknown as Record<string, unknown>).acSlidingTake !== "function") {
+      redis.defineCommand("acSlidingTake", { numberOfKeys: 1, lua: SLIDING_TAKE });
     }
   }
 
-  /** 0 when the command may run, else ms until the user's window resets. */
-  async takeCommand(userId: string, now = Date.now()): Promise<number> {
-    const window = Math.floor(now / 60_000);
-    const key = `${this.prefix}:rl:{${userId}}:${window}`;
-    const n = (await (this.redis as unknown as { acWindowIncr(k: string, ttl: number): Promise<number> }).acWindowIncr(
-      key,
-      120_000,
-    )) as number;
-    return n > this.commandsPerMinute ? (window + 1) * 60_000 - now : 0;
+  /** 0 when the command may run, else ms until the user may send the next one. */
+  async takeCommand(userId: string): Promise<number> {
+    const key = `${this.prefix}:rl:{${userId}}`;
+    const entry = `${process.pid}:${++takeSeq}:${Math.random().toString(36).slice(2, 8)}`;
+    const take = (this.redis as unknown as { acSlidingTake(k: string, w: number, n: number, e: string): Promise<number> }).acSlidingTake;
+    return Number(await take.call(this.redis, key, WINDOW_MS, this.commandsPerMinute, entry));
   }
 
   /** Registers a connection unless the user already holds maxConnections live ones. */
