@@ -26,6 +26,7 @@ import { createHandshakeGuard } from "./limits/handshake-guard.js";
 import { KeyedBuckets } from "./limits/token-bucket.js";
 import { UserLimits } from "./limits/user-limits.js";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.js";
+import { watchRedisOutages } from "./metrics/redis-outages.js";
 import { RunService } from "./runs/run-service.js";
 import { GatewayRegistry } from "./stats/gateway-registry.js";
 import { TaskSubscriptions } from "./subscriptions/task-subscriptions.js";
@@ -65,16 +66,14 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   const connections = () => io?.of("/").sockets.size ?? 0;
   const metrics = createGatewayMetrics(config.GATEWAY_ID, { connections, rooms: heldRooms, redisUp });
   const silentFailure = metrics.silentFailures.inc;
-  for (const [name, client] of [
-    ["cmd", cmd],
-    ["sub", sub],
-    ["queue", queueConn],
-  ] as const) {
-    client.on("error", (err) => {
-      silentFailure("redis_error");
-      logger.warn({ err: err.message, client: name }, "redis error");
-    });
-  }
+  const redisOutages = watchRedisOutages(
+    [
+      ["cmd", cmd],
+      ["sub", sub],
+      ["queue", queueConn],
+    ],
+    { onOutage: () => silentFailure("redis_error"), logger },
+  );
   const tasks = new TaskStore(cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
   const eventLog = new EventLog(cmd, keys);
   const queue = new Queue<RunJobData>(RUN_QUEUE_NAME, { connection: queueConn, prefix: keys.queuePrefix });
@@ -90,6 +89,8 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   const verifyToken = createTokenVerifier({
     secret: config.JWT_SECRET,
     publicKeyPem: config.JWT_PUBLIC_KEY,
+    jwksUrl: config.JWT_JWKS_URL,
+    jwksCacheSeconds: config.JWT_JWKS_CACHE_SECONDS,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
@@ -231,6 +232,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       await registry.stop();
       await server.close();
       metricsServer?.close();
+      redisOutages.stop(); // the connections close on purpose from here on
       await queue.close().catch(() => {});
       for (const client of [cmd, sub, queueConn]) client.disconnect();
     },

@@ -27,6 +27,13 @@ export const gatewayConfigSchema = z
     JWT_SECRET: optionalString,
     /** JWT_PUBLIC_KEY: PEM (SPKI) public key for RS256 or ES256. */
     JWT_PUBLIC_KEY: optionalString,
+    /** JWT_JWKS_URL: JWKS endpoint of your identity provider (RS256/ES256 keys by `kid`, fetched and cached). */
+    JWT_JWKS_URL: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
+    /** JWT_JWKS_CACHE_SECONDS: how long fetched JWKS keys are trusted before they are fetched again. */
+    JWT_JWKS_CACHE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
     /** JWT_ISSUER: required `iss` claim, if set. */
     JWT_ISSUER: optionalString,
     /** JWT_AUDIENCE: required `aud` claim, if set. */
@@ -80,8 +87,12 @@ export const gatewayConfigSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
-    if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY) {
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256/ES256)" });
+    if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_SECRET"],
+        message: "set JWT_SECRET (HS256), JWT_PUBLIC_KEY (RS256/ES256) or JWT_JWKS_URL",
+      });
     }
     if (c.JWT_PUBLIC_KEY) {
       const problem = publicKeyProblem(c.JWT_PUBLIC_KEY);

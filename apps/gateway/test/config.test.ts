@@ -19,6 +19,7 @@ describe("invalid configuration fails at boot, naming the variable", () => {
     [{ JWT_SECRET: "s", REDIS_URL: "http://x" }, "REDIS_URL"],
     [{ JWT_SECRET: "s", METRICS_PORT: "-1" }, "METRICS_PORT"],
     [{ JWT_SECRET: "s", LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ JWT_JWKS_URL: "ftp://idp.test/jwks" }, "JWT_JWKS_URL"],
   ])("gateway %j → %s", (env, variable) => {
     const res = run(GATEWAY_ENTRY, env as Record<string, string>);
     expect(res.code).toBe(1);

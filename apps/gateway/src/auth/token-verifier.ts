@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { errors, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
 
 export type TokenFailure = "token_missing" | "token_invalid" | "token_expired";
 export type VerifiedToken =
@@ -9,6 +9,9 @@ export type VerifiedToken =
 export interface TokenVerifierOptions {
   secret?: string | undefined;
   publicKeyPem?: string | undefined;
+  /** A JWKS endpoint: RS256/ES256 keys picked by `kid`, cached for `jwksCacheSeconds`. */
+  jwksUrl?: string | undefined;
+  jwksCacheSeconds?: number;
   issuer?: string | undefined;
   audience?: string | undefined;
   clockSkewSeconds?: number;
@@ -16,7 +19,8 @@ export interface TokenVerifierOptions {
 
 /**
  * Verifies JWTs. Algorithms are pinned to the configured keys: HS256 with JWT_SECRET, RS256 or
- * ES256 (by key type) with JWT_PUBLIC_KEY; `alg: none` and HS/RS confusion are refused.
+ * ES256 (by key type) with JWT_PUBLIC_KEY, RS256/ES256 by `kid` from JWT_JWKS_URL; `alg: none` and
+ * HS/RS confusion are refused.
  */
 export function createTokenVerifier(opts: TokenVerifierOptions): (token: string | undefined) => Promise<VerifiedToken> {
   const keys = new Map<string, Uint8Array | KeyObject>();
@@ -27,11 +31,21 @@ export function createTokenVerifier(opts: TokenVerifierOptions): (token: string 
     if (!alg) throw new Error(`JWT_PUBLIC_KEY: unsupported key type ${key.asymmetricKeyType}; use RSA or EC P-256`);
     keys.set(alg, key);
   }
-  const algorithms = [...keys.keys()];
-  const getKey: JWTVerifyGetKey = (header) => {
+  // jose caches the set, refetches on an unknown kid at most once per cooldown, and times fetches out.
+  const jwks = opts.jwksUrl
+    ? createRemoteJWKSet(new URL(opts.jwksUrl), {
+        cacheMaxAge: (opts.jwksCacheSeconds ?? 600) * 1000,
+        cooldownDuration: Math.min(30, opts.jwksCacheSeconds ?? 600) * 1000,
+        timeoutDuration: 5_000,
+      })
+    : undefined;
+  const algorithms = [...new Set([...keys.keys(), ...(jwks ? ["RS256", "ES256"] : [])])];
+  const getKey: JWTVerifyGetKey = (header, token) => {
     const key = keys.get(header.alg);
-    if (!key) throw new errors.JOSEAlgNotAllowed(`alg ${header.alg} not allowed`);
-    return key;
+    if (key) return key;
+    // Only asymmetric algorithms reach the JWKS: an HS256 token is never checked against a public key.
+    if (jwks && (header.alg === "RS256" || header.alg === "ES256")) return jwks(header, token);
+    throw new errors.JOSEAlgNotAllowed(`alg ${header.alg} not allowed`);
   };
   const verifyOpts = {
     algorithms,
