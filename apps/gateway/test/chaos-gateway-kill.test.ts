@@ -1,0 +1,78 @@
+// Chaos: one of two gateways is SIGKILLed mid-run under 1,000 SDK clients behind a balancer. Every
+// client must end with its task's complete run: gapless, duplicate-free, valid — nothing more.
+import { createClient } from "@agentcast/client";
+import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
+import { type LocalStack, signDevToken, startLocalStack } from "@agentcast/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const USERS = 100;
+const CLIENTS_PER_USER = 10;
+const terminal = (e: EventEnvelope) => e.type === "agent_completed" || e.type === "agent_error";
+
+describe("chaos: a gateway is SIGKILLed mid-run with 1k clients", () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      gateways: 2,
+      workers: 1,
+      balancerPort: 0,
+      // All clients share 127.0.0.1 and reconnect at once: lift the per-IP and per-user connection limits.
+      gatewayEnv: { CONNECT_RATE_PER_IP_PER_SEC: "100000", CONNECT_BURST_PER_IP: "100000", MAX_CONNECTIONS_PER_USER: "100" },
+      workerEnv: { WORKER_CONCURRENCY: String(USERS), DEMO_STEP_MS: "80" },
+    });
+  }, 60_000);
+  afterAll(() => stack?.stop());
+
+  it("every client resumes on the surviving gateway and holds exactly its run", { timeout: 180_000 }, async () => {
+    const [g1, g2] = stack.gateways as [(typeof stack.gateways)[0], (typeof stack.gateways)[0]];
+    const clients = Array.from({ length: USERS * CLIENTS_PER_USER }, (_, i) =>
+      createClient({
+        url: stack.url,
+        getToken: () => signDevToken(`kill-${i % USERS}`),
+        transports: ["websocket"],
+        reconnectDelayMs: 200,
+        reconnectDelayMaxMs: 2_000,
+      }),
+    );
+    const reconnected = new Set<number>();
+    clients.forEach((c, i) => c.on("state", (s) => s === "reconnecting" && reconnected.add(i)));
+    try {
+      // One run per user, started by the user's first client; every client follows it.
+      const taskIds = await Promise.all(clients.slice(0, USERS).map(async (c) => (await c.send("/slow /tools 12 what is 6*7")).taskId));
+      const followed = clients.map((c, i) => {
+        const handle = c.subscribe(taskIds[i % USERS] as string);
+        const seen: EventEnvelope[] = [];
+        const done = new Promise<void>((resolve) =>
+          handle.on("*", (e) => {
+            seen.push(e);
+            if (terminal(e)) resolve();
+          }),
+        );
+        return { seen, done, userId: `kill-${i % USERS}`, taskId: taskIds[i % USERS] };
+      });
+      // Mid-run: every client has seen its run start, none has seen it end.
+      const deadline = Date.now() + 60_000;
+      while (followed.some((f) => f.seen.length < 3) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(followed.filter((f) => f.seen.length < 3)).toHaveLength(0);
+      expect(followed.filter((f) => f.seen.some(terminal))).toHaveLength(0);
+
+      stack.balancer?.setBackends([g2.port]);
+      await g1.kill();
+      await Promise.race([
+        Promise.all(followed.map((f) => f.done)),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("runs did not all complete in 120 s")), 120_000)),
+      ]);
+
+      // About half the clients were on the killed gateway and had to reconnect.
+      expect(reconnected.size).toBeGreaterThan(USERS * CLIENTS_PER_USER * 0.3);
+      for (const f of followed) {
+        expect(f.seen.map((e) => e.seq)).toEqual(f.seen.map((_, i) => i + 1));
+        expect(validateRunEvents(f.seen)).toEqual([]);
+        expect(f.seen.at(-1)?.type).toBe("agent_completed");
+        expect(f.seen.every((e) => e.userId === f.userId && e.taskId === f.taskId)).toBe(true);
+      }
+    } finally {
+      for (const c of clients) c.close();
+    }
+  });
+});
