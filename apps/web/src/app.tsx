@@ -16,6 +16,8 @@ export function App() {
   const [token, setToken] = useState(() => sessionStorage.getItem(TOKEN_KEY));
   const [client, setClient] = useState<AgentcastClient | null>(null);
   const [taskId, setTaskId] = useState<string | undefined>(() => sessionStorage.getItem(TASK_KEY) ?? undefined);
+  /** Why the gateway refused the token (shown on the sign-in form). */
+  const [authError, setAuthError] = useState<string | null>(null);
 
   useEffect(() => {
     if (!token) return;
@@ -23,6 +25,7 @@ export function App() {
     const off = c.on("error", (err) => {
       if (!err.code.startsWith("token_")) return;
       sessionStorage.removeItem(TOKEN_KEY);
+      setAuthError(`Unauthorized (${err.code}): ${err.message}`);
       setToken(null);
     });
     setClient(c);
@@ -38,8 +41,10 @@ export function App() {
   if (!token || !client) {
     return (
       <SignIn
+        error={authError}
         onToken={(t) => {
           sessionStorage.setItem(TOKEN_KEY, t);
+          setAuthError(null);
           setToken(t);
         }}
       />

@@ -1,8 +1,11 @@
-import { useAgentcastClient } from "@agentcast/react";
+import { useAgentcastClient, useConnectionState } from "@agentcast/react";
 import { useEffect, useState } from "react";
 import { listTasks, type TaskSummary } from "./api.js";
 
-/** The user's tasks, live: loaded once, then extended by task_created notices. */
+/**
+ * The user's tasks, live: loaded on every (re)connect — so a refused token never reaches the HTTP
+ * API and tasks created during an outage show up — and extended by task_created notices.
+ */
 export function TaskList({
   baseUrl,
   token,
@@ -17,20 +20,28 @@ export function TaskList({
   const client = useAgentcastClient();
   const [tasks, setTasks] = useState<TaskSummary[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const connected = useConnectionState() === "connected";
   useEffect(() => {
+    if (!connected) return;
     let live = true;
     listTasks(baseUrl, token).then(
-      (loaded) => live && setTasks((current) => merge(current, loaded)),
+      (loaded) => {
+        if (!live) return;
+        setError(null);
+        setTasks((current) => merge(current, loaded));
+      },
       (err: unknown) => live && setError(String(err)),
-    );
-    const off = client.on("task_created", (n) =>
-      setTasks((current) => merge(current, [{ taskId: n.taskId, title: n.title, status: "queued", lastSeq: 0, createdAt: n.createdAt }])),
     );
     return () => {
       live = false;
-      off();
     };
-  }, [client, baseUrl, token]);
+  }, [baseUrl, token, connected]);
+  useEffect(() => {
+    const off = client.on("task_created", (n) =>
+      setTasks((current) => merge(current, [{ taskId: n.taskId, title: n.title, status: "queued", lastSeq: 0, createdAt: n.createdAt }])),
+    );
+    return off;
+  }, [client]);
   return (
     <nav className="tasks" aria-label="Tasks">
       <h2>Tasks</h2>

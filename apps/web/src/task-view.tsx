@@ -1,5 +1,5 @@
 import { useAgentTask } from "@agentcast/react";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useId, useState } from "react";
 import { Composer } from "./composer.js";
 import { Timeline } from "./timeline-view.js";
 
@@ -17,6 +17,7 @@ export function TaskView({ taskId }: { taskId: string }) {
   const task = useAgentTask(taskId);
   const [answer, setAnswer] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const answerId = useId();
   const guard = (p: Promise<unknown>) => p.catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
   const submitAnswer = (e: FormEvent) => {
     e.preventDefault();
@@ -53,9 +54,9 @@ export function TaskView({ taskId }: { taskId: string }) {
       <Timeline events={task.events} />
       {task.pendingQuestion && (
         <form className="answer" onSubmit={submitAnswer}>
-          <label htmlFor="answer">Your answer</label>
+          <label htmlFor={answerId}>Your answer</label>
           <div className="row">
-            <input id="answer" value={answer} onChange={(e) => setAnswer(e.target.value)} autoComplete="off" />
+            <input id={answerId} value={answer} onChange={(e) => setAnswer(e.target.value)} autoComplete="off" />
             <button type="submit">Answer</button>
           </div>
         </form>

@@ -45,7 +45,7 @@ function Row({ row }: { row: TimelineRow }) {
       );
     case "error":
       return (
-        <li className="row error" role="alert">
+        <li className="row error">
           <span className="tag">Error</span> {row.code}: {row.message}
         </li>
       );

@@ -1,137 +1,137 @@
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import {
-  type GatewayProcess,
-  type RedisServerHandle,
-  signDevToken,
-  startGatewayProcess,
-  startRedisServer,
-  startTcpBalancer,
-  startWorkerProcess,
-  type TcpBalancer,
-  type WorkerProcess,
-} from "@agentcast/testkit";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { signDevToken } from "@agentcast/testkit";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { ARTIFACTS, readPng, rowKinds, send, status, toolCards, useConsoleStack, waitForStatus } from "./stack.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const WEB_ROOT = resolve(here, "../dist");
-const ARTIFACTS = resolve(here, "../../../test-artifacts");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-describe("web console in real Chromium", () => {
-  let redis: RedisServerHandle;
-  let gateways: GatewayProcess[];
-  let worker: WorkerProcess;
-  let browser: Browser;
-  let balancer: TcpBalancer;
-  const consoleErrors: string[] = [];
-
-  beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    redis = await startRedisServer();
-    gateways = await Promise.all([1, 2].map((i) => startGatewayProcess({ redisUrl: redis.url, id: `gw-${i}`, env: { WEB_ROOT } })));
-    worker = await startWorkerProcess({ redisUrl: redis.url, env: { DEMO_STEP_MS: "120" } });
-    balancer = await startTcpBalancer({ backends: gateways.map((g) => g.port) });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+/** Kinds of the timeline rows in the order they were added to the DOM (recorded from before the first row). */
+async function recordArrivals(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { arrivals: string[] }).arrivals = seen;
+    new MutationObserver((records) => {
+      for (const r of records)
+        for (const n of r.addedNodes) if (n instanceof HTMLLIElement && n.classList.contains("row")) seen.push(n.classList[1] ?? "");
+    }).observe(document.body, { childList: true, subtree: true });
   });
-  afterAll(async () => {
-    await browser?.close();
-    await balancer?.close();
-    await worker?.stop();
-    await Promise.all((gateways ?? []).map((g) => g.stop()));
-    await redis?.[Symbol.asyncDispose]();
-  });
+  return () => page.evaluate(() => [...(window as unknown as { arrivals: string[] }).arrivals]);
+}
 
-  const openSignedIn = async (url: string, user: string): Promise<Page> => {
-    const page = await browser.newPage();
-    page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
-    page.on("pageerror", (e) => consoleErrors.push(String(e)));
-    await page.goto(url);
-    await page.getByLabel("Token (JWT)").fill(await signDevToken(user));
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.locator(".connection").getAttribute("data-state")).toBe("connected");
-    return page;
-  };
+describe("web console in real Chromium: the golden path, errors, reload, cancel", () => {
+  const stack = useConsoleStack();
 
-  it("sign in, ask 6*7: thinking → tool card → question, answer it, completion; no console errors", async () => {
-    const page = await openSignedIn(gateways[0]?.url ?? "", "web-alice");
-    await page.getByLabel("New task").fill("/ask what is 6*7");
-    await page.getByLabel("New task").press("Enter");
-    await expect.poll(() => page.locator(".row.thinking").count(), { timeout: 15_000 }).toBeGreaterThan(0);
-    const card = page.getByTestId("tool-card").first();
-    await expect.poll(() => card.textContent(), { timeout: 15_000 }).toContain("42");
-    expect(await page.locator(".row.question").textContent()).toContain("Anything you want me to add");
-    const answer = page.getByLabel("Your answer");
-    await answer.waitFor({ timeout: 15_000 });
-    await page.locator(".progress").screenshot({ path: resolve(ARTIFACTS, "progress.png") });
-    await page.screenshot({ path: resolve(ARTIFACTS, "console-mid-run.png"), fullPage: true });
-    await answer.fill("show the working");
-    await answer.press("Enter");
-    await expect.poll(() => page.getByLabel("Status").getAttribute("data-status"), { timeout: 15_000 }).toBe("succeeded");
-    expect(await page.locator(".row.output").textContent()).toContain("show the working");
-    expect(await page.getByRole("navigation", { name: "Tasks" }).textContent()).toContain("/ask what is 6*7");
-    expect(consoleErrors, consoleErrors.join("\n")).toEqual([]);
-    await page.close();
+  it("ask 6*7: thinking → tool card → question in timeline order, mid-run screenshot, answer, completion, follow-up on the same task", async () => {
+    const shot = resolve(ARTIFACTS, "console-mid-run.png");
+    rmSync(shot, { force: true });
+    const page = await stack.openSignedIn(stack.gateways[0]?.url ?? "", "web-alice");
+    const arrivals = await recordArrivals(page);
+    await send(page, "New task", "/ask what is 6*7");
+    const question = page.locator(".row.question");
+    await question.waitFor({ timeout: 15_000 });
+
+    // Streamed in order, and laid out in that order: run, thinking, the finished tool card, the question.
+    expect(await arrivals()).toEqual(["run", "thinking", "tool", "question"]);
+    expect(await rowKinds(page)).toEqual(["run", "thinking", "tool", "question"]);
+    const top = async (sel: string) => (await page.locator(sel).boundingBox())?.y ?? Number.NaN;
+    const [thinkingY, toolY, questionY] = [await top(".row.thinking"), await top(".row.tool"), await top(".row.question")];
+    expect(thinkingY).toBeLessThan(toolY);
+    expect(toolY).toBeLessThan(questionY);
+    expect(await page.getByTestId("tool-card").textContent()).toMatch(/calculator.*"6\*7".*→.*42.*\d+ ms/);
+    expect(await question.textContent()).toContain("6*7 = 42. Anything you want me to add");
+
+    // The mid-run screenshot: taken while the run waits for the answer, and a real full-page PNG.
+    expect(await status(page)).toBe("waiting_for_user");
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(await status(page)).toBe("waiting_for_user");
+    const png = readPng(shot);
+    expect(png.width).toBe(page.viewportSize()?.width);
+    expect(png.height).toBeGreaterThanOrEqual(page.viewportSize()?.height ?? 0);
+    expect(png.bytes).toBeGreaterThan(20_000);
+    expect(png.distinctBytes).toBeGreaterThan(100);
+
+    await page.getByLabel("Your answer").fill("show the working");
+    await page.getByLabel("Your answer").press("Enter");
+    await waitForStatus(page, "succeeded");
+    expect(await page.locator(".row.output").textContent()).toContain("6*7 = 42. You said: show the working");
+    expect(await rowKinds(page)).toEqual(["run", "thinking", "tool", "question", "thinking", "output", "completed"]);
+
+    // Both composers are on screen now; every id is unique, so "Follow up" names the follow-up input.
+    const ids = await page.locator("[id]").evaluateAll((els) => els.map((el) => el.id));
+    expect(new Set(ids).size).toBe(ids.length);
+    const heading = await page.getByRole("region", { name: "Task" }).getByRole("heading").textContent();
+    const followUp = page.getByLabel("Follow up", { exact: true });
+    expect(await followUp.evaluate((el) => el.closest("section")?.getAttribute("aria-label"))).toBe("Task");
+    await send(page, "Follow up", "/tools 2 and what is 9*9");
+    await expect.poll(() => page.locator(".row.completed").count(), { timeout: 15_000 }).toBe(2);
+    await waitForStatus(page, "succeeded");
+    expect(await page.getByRole("region", { name: "Task" }).getByRole("heading").textContent()).toBe(heading);
+    expect(await page.locator(".row.run").nth(1).textContent()).toContain("/tools 2 and what is 9*9");
+    expect(await page.locator(".row.output").nth(1).textContent()).toContain("9*9 = 81");
+    expect(await toolCards(page)).toBe(3);
+    const firstRun = ["run", "thinking", "tool", "question", "thinking", "output", "completed"];
+    expect(await rowKinds(page)).toEqual([...firstRun, "run", "thinking", "tool", "tool", "output", "completed"]);
+    expect(await page.getByLabel("New task", { exact: true }).inputValue()).toBe("");
+    expect(await page.getByRole("navigation", { name: "Tasks" }).getByRole("listitem").count()).toBe(1);
   });
 
-  it("reload mid-run: the timeline continues with no duplicate rows", async () => {
-    const page = await openSignedIn(gateways[1]?.url ?? "", "web-bob");
-    await page.getByLabel("New task").fill("/tools 8 what is 7*7");
-    await page.getByLabel("New task").press("Enter");
-    await expect.poll(() => page.getByTestId("tool-card").count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+  it("errors are shown plainly: a failed run's agent_error, and a refused token on the sign-in form", async () => {
+    const page = await stack.openSignedIn(stack.gateways[0]?.url ?? "", "web-dave");
+    await send(page, "New task", "/fail on purpose");
+    await waitForStatus(page, "failed");
+    const task = page.getByRole("region", { name: "Task" });
+    const alert = task.getByRole("alert");
+    expect(await alert.isVisible()).toBe(true);
+    expect(await alert.textContent()).toBe("agent_failed: The demo agent was asked to fail (/fail)");
+    const row = page.locator(".row.error");
+    expect(await row.isVisible()).toBe(true);
+    expect(await row.textContent()).toContain("agent_failed: The demo agent was asked to fail (/fail)");
+    expect(await page.getByLabel("Status").textContent()).toBe("failed");
+    expect(await rowKinds(page)).toEqual(["run", "thinking", "thinking", "error"]);
+
+    for (const [token, code] of [
+      ["not-a-jwt", "token_invalid"],
+      [await signDevToken("web-dave", { secret: "not-the-gateway-secret" }), "token_invalid"],
+      [await signDevToken("web-dave", { expiresInSeconds: -60 }), "token_expired"],
+    ] as const) {
+      const signIn = await stack.open(stack.gateways[1]?.url ?? "");
+      await signIn.getByLabel("Token (JWT)").fill(token);
+      await signIn.getByRole("button", { name: "Sign in" }).click();
+      const refused = signIn.getByRole("alert");
+      await refused.waitFor({ timeout: 10_000 });
+      expect(await refused.textContent()).toMatch(new RegExp(`^Unauthorized \\(${code}\\): \\w+`));
+      expect(await refused.isVisible()).toBe(true);
+      expect(await signIn.getByLabel("Token (JWT)").getAttribute("aria-invalid")).toBe("true");
+      expect(await signIn.locator(".connection").count()).toBe(0); // back on the form, not half signed in
+    }
+  });
+
+  it("reload mid-run: the run is still going after the reload, rows keep arriving live, none twice", async () => {
+    const page = await stack.openSignedIn(stack.gateways[1]?.url ?? "", "web-bob");
+    await send(page, "New task", "/slow /tools 5 what is 7*7");
+    await expect.poll(() => toolCards(page), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
     await page.reload();
-    await expect.poll(() => page.getByLabel("Status").getAttribute("data-status"), { timeout: 30_000 }).toBe("succeeded");
-    const rows = await page.locator(".timeline > li").evaluateAll((lis) => lis.map((li) => li.className));
-    expect(await page.getByTestId("tool-card").count()).toBe(8);
-    expect(rows.filter((r) => r.includes("run"))).toHaveLength(1);
-    expect(rows.filter((r) => r.includes("completed"))).toHaveLength(1);
-    expect(rows.filter((r) => r.includes("thinking"))).toHaveLength(1);
-    // Exactly one run's rows: start, thinking, 8 tool cards, the streamed output, the end — nothing twice.
-    expect(rows).toHaveLength(12);
-    expect(consoleErrors).toEqual([]);
-    // Cancel from the keyboard: the run ends cancelled and the open tool call is closed.
-    await page.getByLabel("New task").fill("/slow /tools 5 what is 2*2");
-    await page.getByLabel("New task").press("Enter");
-    await expect.poll(() => page.getByTestId("tool-card").count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect.poll(() => toolCards(page), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    const afterReload = await toolCards(page);
+    expect(await status(page)).toBe("running");
+    expect(afterReload).toBeLessThan(5);
+    await expect.poll(() => toolCards(page), { timeout: 15_000 }).toBeGreaterThan(afterReload);
+    await waitForStatus(page, "succeeded", 30_000);
+    expect(await toolCards(page)).toBe(5);
+    expect(await page.locator(".row.tool.ok").count()).toBe(5);
+    // Exactly one run's rows: start, thinking, 5 tool cards, the streamed output, the end — nothing twice.
+    expect(await rowKinds(page)).toEqual(["run", "thinking", "tool", "tool", "tool", "tool", "tool", "output", "completed"]);
+    expect(await page.locator(".row.output").textContent()).toContain("7*7 = 49.");
+  });
+
+  it("cancel from the keyboard: the run ends cancelled and the open tool call is closed", async () => {
+    const page = await stack.openSignedIn(stack.gateways[1]?.url ?? "", "web-bob");
+    await send(page, "New task", "/slow /tools 5 what is 2*2");
+    await expect.poll(() => toolCards(page), { timeout: 15_000 }).toBeGreaterThan(0);
     await page.getByRole("button", { name: "Cancel" }).focus();
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.getByLabel("Status").getAttribute("data-status"), { timeout: 15_000 }).toBe("cancelled");
+    await waitForStatus(page, "cancelled");
     expect(await page.locator(".row.tool.running").count()).toBe(0);
-    await page.close();
-  });
-
-  it("kill the gateway it talks to mid-run: reconnecting → connected, and the run completes with no gap or duplicate", async () => {
-    const [g1, g2] = gateways as [GatewayProcess, GatewayProcess];
-    balancer.setBackends([g1.port]); // the page lands on gateway 1
-    const page = await openSignedIn(`http://127.0.0.1:${balancer.port}`, "web-carol");
-    const states: string[] = [];
-    await page.exposeFunction("recordState", (s: string) => states.push(s));
-    await page.evaluate(() => {
-      const el = document.querySelector(".connection");
-      if (!el) return;
-      new MutationObserver(() =>
-        (window as unknown as { recordState(s: string): void }).recordState(el.getAttribute("data-state") ?? ""),
-      ).observe(el, {
-        attributes: true,
-      });
-    });
-    await page.getByLabel("New task").fill("/tools 10 what is 8*8");
-    await page.getByLabel("New task").press("Enter");
-    await expect.poll(() => page.getByTestId("tool-card").count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
-    balancer.setBackends([g2.port]);
-    await g1.kill();
-    await expect.poll(() => page.getByLabel("Status").getAttribute("data-status"), { timeout: 30_000 }).toBe("succeeded");
-    expect(states).toEqual(expect.arrayContaining(["reconnecting", "connected"]));
-    expect(states.indexOf("reconnecting")).toBeLessThan(states.lastIndexOf("connected"));
-    expect(await page.getByTestId("tool-card").count()).toBe(10);
-    const rows = await page.locator(".timeline > li").evaluateAll((lis) => lis.map((li) => li.className));
-    expect(rows).toHaveLength(14); // run, thinking, 10 tool cards, answer, done — each once
-    expect(consoleErrors.filter((e) => !e.includes("WebSocket"))).toEqual([]);
-    await page.close();
+    expect(await page.getByRole("button", { name: "Cancel" }).count()).toBe(0);
   });
 });
