@@ -8,7 +8,7 @@ import {
   USER_ROOM_PREFIX,
   userRoom,
 } from "@agentcast/protocol";
-import { startMetricsServer, withTimeout } from "@agentcast/runtime";
+import { startMetricsServer, watchRedisLiveness, withTimeout } from "@agentcast/runtime";
 import { createKeys, EventLog, RUN_QUEUE_NAME, type RunJobData, TaskStore } from "@agentcast/store";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -73,6 +73,15 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       ["queue", queueConn],
     ],
     { onOutage: () => silentFailure("redis_error"), logger },
+  );
+  // A blackholed connection stays "ready" for hours: PING each one, reconnect those that do not answer.
+  const redisLiveness = watchRedisLiveness(
+    [
+      ["cmd", cmd],
+      ["sub", sub],
+      ["queue", queueConn],
+    ],
+    { intervalMs: config.REDIS_PING_INTERVAL_MS, timeoutMs: config.REDIS_PING_TIMEOUT_MS, logger },
   );
   const tasks = new TaskStore(cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
   const eventLog = new EventLog(cmd, keys);
@@ -233,6 +242,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       await server.close();
       metricsServer?.close();
       redisOutages.stop(); // the connections close on purpose from here on
+      redisLiveness.stop();
       await queue.close().catch(() => {});
       for (const client of [cmd, sub, queueConn]) client.disconnect();
     },

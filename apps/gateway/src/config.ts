@@ -83,6 +83,10 @@ export const gatewayConfigSchema = z
       .transform((v) => v === "true"),
     /** MAX_OUTBOUND_BUFFER_BYTES: a socket with more unsent bytes is closed (it resumes from history). */
     MAX_OUTBOUND_BUFFER_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
+    /** REDIS_PING_INTERVAL_MS: how often each Redis connection is PINGed to find one that silently stopped answering. */
+    REDIS_PING_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    /** REDIS_PING_TIMEOUT_MS: a connection whose PING is unanswered this long is torn down and reconnected. */
+    REDIS_PING_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
     /** LOG_LEVEL: pino level. */
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })

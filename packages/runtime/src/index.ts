@@ -2,6 +2,7 @@ export { ConfigError, optionalEnvString, parseEnv, portSchema } from "./env-conf
 export { createLogger } from "./logger.js";
 export { startMetricsServer } from "./metrics-server.js";
 export { exitWithError, onShutdownSignal, withTimeout } from "./process.js";
+export { type PingableRedis, type RedisLivenessOptions, type RedisLivenessWatch, watchRedisLiveness } from "./redis-liveness.js";
 export {
   type Component,
   createSilentFailureCounter,

@@ -1,0 +1,144 @@
+// Chaos: the network between one gateway and Redis turns into a blackhole (packets go nowhere, no
+// reset) mid-run. Without a liveness check the gateway's connections stay "ready" for hours while
+// nothing arrives — the worst kind of silent failure. It must notice within its ping timeout
+// (/readyz 503, a redis_error outage counted), and once the path heals fill its clients' gap from history.
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { createClient } from "@agentcast/client";
+import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
+import {
+  type GatewayProcess,
+  type RedisServerHandle,
+  signDevToken,
+  startGatewayProcess,
+  startRedisServer,
+  startWorkerProcess,
+  type WorkerProcess,
+} from "@agentcast/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scrape, value } from "./metrics.js";
+
+/** A TCP proxy that can stop moving bytes without closing anything (held, as TCP would retransmit them later). */
+async function blackholeProxy(targetPort: number) {
+  let holed = false;
+  const pairs = new Set<[Socket, Socket]>();
+  const server: Server = createServer((client) => {
+    const upstream = connect({ port: targetPort, host: "127.0.0.1" });
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    const drop = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", drop).on("close", drop);
+    upstream.on("error", drop).on("close", drop);
+    client.pipe(upstream).pipe(client);
+    if (holed) for (const s of pair) s.pause();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    hole() {
+      holed = true;
+      for (const pair of pairs) for (const s of pair) s.pause();
+    },
+    heal() {
+      holed = false;
+      for (const pair of pairs) for (const s of pair) s.resume();
+    },
+    close: () => {
+      for (const pair of pairs) for (const s of pair) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+const terminal = (e: EventEnvelope) => e.type === "agent_completed" || e.type === "agent_error";
+const readyz = async (g: GatewayProcess) => (await fetch(`${g.url}/readyz`)).status;
+
+describe("chaos: a blackhole between a gateway and Redis", () => {
+  let redis: RedisServerHandle;
+  let proxy: Awaited<ReturnType<typeof blackholeProxy>>;
+  let gateway: GatewayProcess;
+  let worker: WorkerProcess;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    proxy = await blackholeProxy(redis.port);
+    [gateway, worker] = await Promise.all([
+      startGatewayProcess({
+        redisUrl: `redis://127.0.0.1:${proxy.port}`,
+        env: { REDIS_PING_INTERVAL_MS: "500", REDIS_PING_TIMEOUT_MS: "1500" },
+      }),
+      startWorkerProcess({ redisUrl: redis.url, env: { DEMO_STEP_MS: "60" } }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([gateway, worker].map((p) => p?.child.stop("SIGTERM", 5_000)));
+    await proxy?.close();
+    await redis?.[Symbol.asyncDispose]();
+  });
+
+  it("is noticed within the ping timeout (readyz 503, one outage counted); the runs complete on the clients once it heals", async () => {
+    const users = ["bh-a", "bh-b"];
+    const clients = users.map((u) =>
+      createClient({ url: gateway.url, getToken: () => signDevToken(u), transports: ["websocket"], reconnectDelayMs: 200 }),
+    );
+    try {
+      const followed = await Promise.all(
+        clients.map(async (c, i) => {
+          const { taskId } = await c.send("/slow /tools 10 what is 5*5");
+          const seen: EventEnvelope[] = [];
+          const done = new Promise<void>((resolve) =>
+            c.subscribe(taskId).on("*", (e) => {
+              seen.push(e);
+              if (terminal(e)) resolve();
+            }),
+          );
+          return { seen, done, taskId, userId: users[i] };
+        }),
+      );
+      while (followed.some((f) => f.seen.length < 3)) await new Promise((r) => setTimeout(r, 50));
+      const before = await scrape(gateway.metricsPort);
+
+      proxy.hole();
+      const holedAt = Date.now();
+      let unreadyAfterMs = -1;
+      while (Date.now() - holedAt < 10_000) {
+        if ((await readyz(gateway)) === 503) {
+          unreadyAfterMs = Date.now() - holedAt;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // Noticed within interval + timeout (+ slack for a busy machine), not hours later.
+      expect(unreadyAfterMs).toBeGreaterThan(0);
+      expect(unreadyAfterMs).toBeLessThan(500 + 1_500 + 2_000);
+      await new Promise((r) => setTimeout(r, 1_500)); // the runs go on meanwhile
+      proxy.heal();
+
+      await Promise.race([
+        Promise.all(followed.map((f) => f.done)),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("runs did not complete within 60 s of healing")), 60_000)),
+      ]);
+      for (const f of followed) {
+        expect(f.seen.map((e) => e.seq)).toEqual(f.seen.map((_, i) => i + 1));
+        expect(validateRunEvents(f.seen)).toEqual([]);
+        expect(f.seen.at(-1)?.type).toBe("agent_completed");
+        expect(f.seen.every((e) => e.taskId === f.taskId && e.userId === f.userId)).toBe(true);
+      }
+      let ready = false;
+      for (let i = 0; i < 100 && !ready; i++) {
+        ready = (await readyz(gateway)) === 200;
+        if (!ready) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ready).toBe(true);
+      const after = await scrape(gateway.metricsPort);
+      const outages = (m: Awaited<ReturnType<typeof scrape>>) =>
+        value(m, "agentcast_silent_failures_total", { component: "gateway", kind: "redis_error" });
+      expect(outages(after) - outages(before)).toBe(1);
+    } finally {
+      for (const c of clients) c.close();
+    }
+  });
+});
