@@ -2,12 +2,13 @@ import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import { parseDuration } from "./duration.js";
 import { EXIT } from "./exit-codes.js";
-import { parseExpect, probe, reportProbe } from "./probe.js";
+import { parseExpect, parseExpectStatus, probe, reportProbe } from "./probe.js";
 
 const USAGE = `usage:
   agentcast probe <url> --token <jwt> [--message "..."] [--expect agent_started,...] [--timeout 30s]
-                  [--junit out.xml] [--json] [--transport websocket|polling]
+                  [--expect-status succeeded[,cancelled]] [--junit out.xml] [--json] [--transport websocket|polling]
   agentcast token --sub <userId> (--secret <hs256 secret> | env JWT_SECRET) [--ttl 1h] [--claim k=v ...]
+  agentcast --help
 
 probe exit codes: 0 ok, 1 usage, 2 unreachable, 3 unauthorized, 4 timeout, 5 invalid run`;
 
@@ -19,6 +20,11 @@ const fail = (message: string): never => {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const wantsHelp = (a: string) => a === "--help" || a === "-h";
+  if (command !== undefined && (wantsHelp(command) || command === "help" || rest.some(wantsHelp))) {
+    out(USAGE);
+    return EXIT.ok;
+  }
   if (command === "probe") {
     const { values, positionals } = parseArgs({
       args: rest,
@@ -27,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
         token: { type: "string" },
         message: { type: "string", default: "/tools 2 what is 6*7" },
         expect: { type: "string" },
+        "expect-status": { type: "string", default: "succeeded" },
         timeout: { type: "string", default: "30s" },
         junit: { type: "string" },
         json: { type: "boolean", default: false },
@@ -43,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
       token,
       message: values.message,
       expect: parseExpect(values.expect),
+      expectStatus: parseExpectStatus(values["expect-status"]),
       timeoutMs: parseDuration(values.timeout),
       junit: values.junit,
       json: values.json,

@@ -1,7 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { type AgentcastClient, AgentcastError, createClient } from "@agentcast/client";
 import { type EventEnvelope, type EventType, isEventType } from "@agentcast/protocol";
-import { DEFAULT_REQUIRED_EVENTS, formatReport, type RunReport, validateRun } from "@agentcast/testkit";
+import { DEFAULT_REQUIRED_EVENTS, type FinalStatus, formatReport, type RunReport, validateRun } from "@agentcast/testkit";
+import { decodeJwt } from "jose";
 import { EXIT } from "./exit-codes.js";
 import { toJUnit } from "./junit.js";
 
@@ -10,6 +11,8 @@ export interface ProbeOptions {
   token: string;
   message: string;
   expect: EventType[];
+  /** How the run must end (default ["succeeded"]): a cancelled or failed run is a failed probe unless listed. */
+  expectStatus?: FinalStatus[];
   timeoutMs: number;
   junit?: string | undefined;
   json: boolean;
@@ -41,7 +44,12 @@ export async function probe(opts: ProbeOptions): Promise<ProbeResult> {
   });
   const finish = (outcome: ProbeResult["outcome"], error?: string): ProbeResult => {
     client.close();
-    const report = validateRun(events, { required: opts.expect });
+    const userId = subjectOf(opts.token);
+    const report = validateRun(events, {
+      required: opts.expect,
+      expectStatus: opts.expectStatus ?? ["succeeded"],
+      ...(userId === undefined ? {} : { userId }),
+    });
     const exitCode =
       outcome === "ok"
         ? report.ok
@@ -73,6 +81,15 @@ export async function probe(opts: ProbeOptions): Promise<ProbeResult> {
     if (err instanceof AgentcastError && err.code.startsWith("token_")) return finish("unauthorized", err.message);
     if (err instanceof AgentcastError && err.code === "timeout") return finish("timeout", err.message);
     return finish("invalid_run", err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** The token's `sub` (unverified — the gateway verifies): every event must belong to this user. */
+function subjectOf(token: string): string | undefined {
+  try {
+    return decodeJwt(token).sub;
+  } catch {
+    return undefined;
   }
 }
 
@@ -135,4 +152,17 @@ export function parseExpect(list: string | undefined): EventType[] {
   const bad = types.filter((t) => !isEventType(t));
   if (bad.length > 0) throw new Error(`--expect: unknown event type(s): ${bad.join(", ")}`);
   return types as EventType[];
+}
+
+const FINAL_STATUSES: readonly FinalStatus[] = ["succeeded", "cancelled", "failed"];
+
+export function parseExpectStatus(list: string | undefined): FinalStatus[] {
+  const statuses = (list ?? "succeeded")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = statuses.filter((s) => !FINAL_STATUSES.includes(s as FinalStatus));
+  if (bad.length > 0 || statuses.length === 0)
+    throw new Error(`--expect-status: expected a list of ${FINAL_STATUSES.join(", ")}, got "${list ?? ""}"`);
+  return statuses as FinalStatus[];
 }

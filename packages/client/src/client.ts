@@ -119,8 +119,16 @@ export class AgentcastClient {
   async send(text: string, opts: { taskId?: string } = {}): Promise<{ taskId: string; runId: string }> {
     const known = opts.taskId ? this.streams.get(opts.taskId) : undefined;
     const res = await this.command("user_message", opts.taskId ? { text, taskId: opts.taskId } : { text });
-    // The gateway put this socket in the task room before queueing the run: track the task now.
-    if (!known) this.stream(res.taskId, opts.taskId ? undefined : 0);
+    // The gateway put this socket in the task room (from the task's lastSeq) before queueing the run:
+    // track the task now. A new task starts at 0. A follow-up on a task we did not follow starts where
+    // the ack says, or (acks without lastSeq) where the run's own agent_started says — never at 0,
+    // which would make the run's first seq look like a gap.
+    if (!known) {
+      const ackSeq = (res as { lastSeq?: unknown }).lastSeq;
+      if (!opts.taskId) this.stream(res.taskId, 0);
+      else if (typeof ackSeq === "number") this.stream(res.taskId, ackSeq);
+      else this.stream(res.taskId, 0, res.runId);
+    }
     return { taskId: res.taskId, runId: res.runId };
   }
 
@@ -177,18 +185,18 @@ export class AgentcastClient {
     return ack;
   }
 
-  private stream(taskId: string, sinceSeq: number | undefined): TaskStream {
+  private stream(taskId: string, sinceSeq: number, startRunId?: string): TaskStream {
     let stream = this.streams.get(taskId);
     if (stream) return stream;
-    stream = new TaskStream(taskId, sinceSeq ?? 0, {
+    stream = new TaskStream(taskId, sinceSeq, {
       maxRetained: this.opts.maxEventsPerTask,
       onGap: (expected, got) => void this.repair(taskId, expected, got),
     });
+    if (startRunId) stream.startAtRun(startRunId);
     this.streams.set(taskId, stream);
-    // A follow-up's first events can arrive with (or before) the ack: adopt them.
+    // A run's first events can arrive with (or before) the ack: adopt them.
     const early = this.early.get(taskId) ?? [];
     this.early.delete(taskId);
-    if (sinceSeq === undefined && early[0]) stream.lastSeq = early[0].seq - 1;
     for (const e of early) stream.accept(e);
     return stream;
   }

@@ -23,6 +23,21 @@ const collect = (stream: TaskStream) => {
 };
 
 describe("TaskStream", () => {
+  it("startAtRun: starts where the run's agent_started says, skipping earlier runs, without a gap", () => {
+    const gaps: [number, number][] = [];
+    const s = new TaskStream("t", 0, { maxRetained: 100, onGap: (a, b) => gaps.push([a, b]) });
+    s.startAtRun("r2");
+    const got = collect(s);
+    const of = (seq: number, runId: string, type: EventEnvelope["type"] = "agent_output") => ({ ...ev(seq), runId, type }) as EventEnvelope;
+    s.accept(of(3, "r1")); // a replayed event of the previous run
+    s.accept(of(9, "r2")); // before its start: held
+    s.accept(of(8, "r2", "agent_started"));
+    s.accept(of(10, "r2"));
+    expect(got).toEqual([8, 9, 10]);
+    expect(s.lastSeq).toBe(10);
+    expect(gaps).toEqual([]);
+  });
+
   it("delivers in order exactly once, holding early events until the gap fills", () => {
     const gaps: [number, number][] = [];
     const s = new TaskStream("t", 0, { maxRetained: 100, onGap: (a, b) => gaps.push([a, b]) });

@@ -17,6 +17,8 @@ export class TaskStream {
   private readonly held = new Map<number, EventEnvelope>();
   private readonly listeners = new Set<(e: EventEnvelope) => void>();
   private reportedGapAt = -1;
+  /** Set while the stream waits for this run's agent_started to learn where it starts (see `startAtRun`). */
+  private anchorRunId: string | undefined;
 
   constructor(
     readonly taskId: string,
@@ -26,8 +28,26 @@ export class TaskStream {
     this.lastSeq = sinceSeq;
   }
 
+  /**
+   * Starts the stream at run `runId` of a task whose lastSeq is unknown (a follow-up on a task this
+   * client did not follow): the run's agent_started says where — seq - 1 is the task's lastSeq
+   * before the run. Earlier events (e.g. a replay after a reconnect) are not delivered.
+   */
+  startAtRun(runId: string): void {
+    this.anchorRunId = runId;
+  }
+
   /** Takes an event from the wire; delivers it (and any held successors) when it is next in line. */
   accept(e: EventEnvelope): void {
+    if (this.anchorRunId !== undefined) {
+      if (e.runId !== this.anchorRunId) return;
+      if (e.type !== "agent_started") {
+        this.held.set(e.seq, e); // cannot come first from the gateway; kept until the start arrives
+        return;
+      }
+      this.anchorRunId = undefined;
+      this.skipTo(e.seq - 1);
+    }
     if (e.seq <= this.lastSeq || this.held.has(e.seq)) return;
     if (e.seq !== this.lastSeq + 1) {
       this.held.set(e.seq, e);

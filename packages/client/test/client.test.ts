@@ -61,20 +61,36 @@ describe("@agentcast/client against a real gateway", () => {
     });
     const states: ConnectionState[] = [];
     client.on("state", (s) => states.push(s));
-    const { taskId } = await client.send("/tools 20 what is 2*3");
+    // /slow: 200 ms per step, so the run is far from done when the socket dies.
+    const { taskId } = await client.send("/slow /tools 6 what is 2*3");
     const handle = client.subscribe(taskId);
-    const seen: number[] = [];
+    const seen: EventEnvelope[] = [];
+    let reconnected = false;
+    client.on("state", (s) => {
+      if (s === "connected") reconnected = true;
+    });
+    const afterReconnect: number[] = [];
     const done = new Promise<EventEnvelope>((resolve) =>
       handle.on("*", (e) => {
-        seen.push(e.seq);
+        seen.push(e);
+        if (reconnected) afterReconnect.push(e.seq);
         if (terminal(e)) resolve(e);
       }),
     );
-    await handle.next((e) => e.seq >= 5);
+    await handle.next((e) => e.type === "tool_completed");
+    const seqAtKill = handle.lastSeq;
     client.socket.io.engine.close(); // the connection dies under the client
+    expect(seen.some(terminal)).toBe(false); // the run was still going
     const last = await done;
-    expect(seen).toEqual(Array.from({ length: last.seq }, (_, i) => i + 1));
+    expect(seen.map((e) => e.seq)).toEqual(Array.from({ length: last.seq }, (_, i) => i + 1));
+    expect(validateRunEvents(seen)).toEqual([]);
+    expect(last.type).toBe("agent_completed");
+    // Events of the run arrived after the new connection (replayed and live), not all before the kill.
+    expect(afterReconnect.length).toBeGreaterThan(0);
+    expect(Math.min(...afterReconnect)).toBeGreaterThan(seqAtKill);
+    expect(last.seq - seqAtKill).toBeGreaterThanOrEqual(5);
     expect(states).toEqual(expect.arrayContaining(["reconnecting", "connected"]));
+    expect(states.indexOf("reconnecting")).toBeLessThan(states.lastIndexOf("connected"));
     client.close();
   });
 

@@ -1,7 +1,8 @@
 import { type AgentcastClient, createClient } from "@agentcast/client";
-import { validateRunEvents } from "@agentcast/protocol";
+import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
 import {
   type GatewayProcess,
+  GatewayTestClient,
   type RedisServerHandle,
   signDevToken,
   startGatewayProcess,
@@ -87,5 +88,52 @@ describe("useAgentTask against a real gateway", () => {
     await waitFor(() => expect(result.current.status).toBe("running"), { timeout: 10_000 });
     await act(() => result.current.cancel());
     await waitFor(() => expect(result.current.status).toBe("cancelled"), { timeout: 10_000 });
+  });
+
+  it("connection goes reconnecting → connected when the transport dies; unmount ends the subscription at the gateway", async () => {
+    const own = createClient({
+      url: gateway.url,
+      getToken: () => signDevToken("react-kill"),
+      transports: ["websocket"],
+      reconnectDelayMs: 200,
+    });
+    const ownWrapper = ({ children }: { children: ReactNode }) => <AgentcastProvider client={own}>{children}</AgentcastProvider>;
+    const sent: string[] = [];
+    own.socket.onAnyOutgoing((name: string) => sent.push(name));
+    const { taskId } = await own.send("/slow /tools 6 what is 5*5");
+    const connections: string[] = [];
+    const { result, unmount } = renderHook(
+      () => {
+        const task = useAgentTask(taskId);
+        connections.push(task.connection);
+        return task;
+      },
+      { wrapper: ownWrapper },
+    );
+    await waitFor(() => expect(result.current.events.some((e) => e.type === "tool_completed")).toBe(true), { timeout: 10_000 });
+    expect(result.current.status).toBe("running");
+    act(() => own.socket.io.engine.close()); // the transport dies mid-run
+    await waitFor(() => expect(connections).toContain("reconnecting"));
+    await waitFor(() => expect(result.current.connection).toBe("connected"), { timeout: 10_000 });
+    expect(connections.lastIndexOf("reconnecting")).toBeGreaterThan(connections.indexOf("connected"));
+    await waitFor(() => expect(result.current.status).toBe("succeeded"), { timeout: 15_000 });
+    expect(result.current.events.map((e) => e.seq)).toEqual(result.current.events.map((_, i) => i + 1));
+    expect(validateRunEvents(result.current.events)).toEqual([]);
+
+    // Unmount: the hook closes its handle, the client unsubscribes, and the gateway stops sending the task.
+    unmount();
+    await waitFor(() => expect(sent).toContain("unsubscribe"));
+    const afterUnmount: EventEnvelope[] = [];
+    own.socket.on("event", (e) => {
+      if (e.taskId === taskId) afterUnmount.push(e);
+    });
+    await using other = new GatewayTestClient({ url: gateway.url, token: await signDevToken("react-kill") });
+    await other.connect();
+    const followUp = await other.command("user_message", { text: "what is 1+1", taskId });
+    if (!followUp.ok) throw new Error(JSON.stringify(followUp));
+    expect((await other.collectRun(taskId)).at(-1)).toMatchObject({ runId: followUp.runId, type: "agent_completed" });
+    expect(afterUnmount).toEqual([]);
+    expect(own.state).toBe("connected");
+    own.close();
   });
 });

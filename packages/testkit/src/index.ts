@@ -7,18 +7,21 @@ export {
   startWorkerProcess,
   WORKER_ENTRY,
   type WorkerProcess,
+  type WorkerProcessOptions,
 } from "./stack/app-processes.js";
 export { type ChildHandle, jsonLine, spawnUntil } from "./stack/child.js";
+export { AGENT_WORKER_LAUNCHER, type AppName, resolveAppEntry } from "./stack/entries.js";
 export { freePort } from "./stack/free-port.js";
 export { type LocalStack, type LocalStackOptions, startLocalStack } from "./stack/local-stack.js";
 export { type RedisServerHandle, startRedisServer } from "./stack/redis-server.js";
 export { startTcpBalancer, type TcpBalancer } from "./stack/tcp-balancer.js";
-export { GatewayTestClient, type ReceivedMessage, type TestClientOptions } from "./test-client.js";
+export { type CollectRunOptions, GatewayTestClient, type ReceivedMessage, type TestClientOptions } from "./test-client.js";
 export { signDevToken } from "./tokens.js";
 export {
   type CheckResult,
   type CheckStatus,
   DEFAULT_REQUIRED_EVENTS,
+  type FinalStatus,
   type RunReport,
   type ValidateRunOptions,
   validateRun,

@@ -26,6 +26,14 @@ export interface TestClientOptions {
 
 type Waiter = { test: (m: ReceivedMessage) => boolean; resolve: (m: ReceivedMessage) => void };
 
+export interface CollectRunOptions {
+  timeoutMs?: number;
+  /** Collect this run (default: the task's current run, else the next one to start — see `collectRun`). */
+  runId?: string;
+}
+
+const isTerminal = (e: EventEnvelope) => e.type === "agent_completed" || e.type === "agent_error";
+
 /**
  * A Socket.IO client for tests: records everything the gateway sends, in order, and waits for
  * what a test expects with a timeout that fails loudly, listing what did arrive.
@@ -37,6 +45,10 @@ export class GatewayTestClient {
   private readonly waiters = new Set<Waiter>();
   /** Index of the next message `receive()` returns. */
   private cursor = 0;
+  /** Per task: the runs this client knows of (user_message acks, events) → their lowest seq seen (Infinity: none yet). */
+  private readonly runsByTask = new Map<string, Map<string, number>>();
+  /** Runs a `collectRun` already returned. */
+  private readonly collected = new Set<string>();
 
   constructor(opts: TestClientOptions) {
     this.socket = io(opts.url, {
@@ -77,9 +89,14 @@ export class GatewayTestClient {
     this.socket.disconnect();
   }
 
-  /** Sends a command and resolves with its ack. */
-  command<C extends CommandName>(name: C, payload?: CommandPayload<C> | unknown, timeoutMs = 5_000): Promise<Ack<CommandResults[C]>> {
-    return this.socket.timeout(timeoutMs).emitWithAck(name, payload) as Promise<Ack<CommandResults[C]>>;
+  /** Sends a command and resolves with its ack (a `user_message` ack tells `collectRun` which run is next). */
+  async command<C extends CommandName>(name: C, payload?: CommandPayload<C> | unknown, timeoutMs = 5_000): Promise<Ack<CommandResults[C]>> {
+    const ack = (await this.socket.timeout(timeoutMs).emitWithAck(name, payload)) as Ack<CommandResults[C]>;
+    if (name === "user_message" && ack.ok) {
+      const { taskId, runId } = ack as unknown as CommandResults["user_message"];
+      this.noteRun(taskId, runId, Number.POSITIVE_INFINITY);
+    }
+    return ack;
   }
 
   /** Sends any event with any arguments and resolves with the ack. */
@@ -163,17 +180,37 @@ export class GatewayTestClient {
     return m.payload as EventEnvelope;
   }
 
-  /** Waits until the task's terminal event arrives and returns the task's events received so far. */
-  async collectRun(taskId: string, timeoutMs = 30_000): Promise<EventEnvelope[]> {
+  /**
+   * The events of one run of `taskId`, once its terminal event arrived. Which run: `runId` if given;
+   * else the task's latest run this client knows of (from a `user_message` ack or its events) unless
+   * an earlier `collectRun` already returned it; else the next run to start (its first event after
+   * this call). So `collectRun` after a follow-up collects the follow-up, not the previous run.
+   */
+  async collectRun(taskId: string, opts: number | CollectRunOptions = {}): Promise<EventEnvelope[]> {
+    const { timeoutMs = 30_000, runId } = typeof opts === "number" ? { timeoutMs: opts } : opts;
+    const deadline = Date.now() + timeoutMs;
+    const known = this.runsByTask.get(taskId) ?? new Map<string, number>();
+    // The newest run: the one whose events start latest (a just-acked run without events yet counts as newest).
+    const latest = [...known].sort((a, b) => a[1] - b[1]).at(-1)?.[0];
+    let target = runId ?? (latest !== undefined && !this.collected.has(latest) ? latest : undefined);
+    const fail = (what: string) => (): never => {
+      throw new Error(`collectRun(${taskId}): timed out after ${timeoutMs} ms waiting for ${what}; received: ${this.describe()}`);
+    };
+    if (target === undefined) {
+      const before = new Set(known.keys());
+      const first = await this.waitFor("event", (p) => (p as EventEnvelope).taskId === taskId && !before.has((p as EventEnvelope).runId), {
+        timeoutMs: Math.max(0, deadline - Date.now()),
+      }).catch(fail("a new run to start"));
+      target = (first.payload as EventEnvelope).runId;
+    }
+    const run = target;
     await this.waitFor(
       "event",
-      (p) => {
-        const e = p as EventEnvelope;
-        return e.taskId === taskId && (e.type === "agent_completed" || e.type === "agent_error");
-      },
-      { timeoutMs },
-    );
-    return this.events(taskId);
+      (p) => (p as EventEnvelope).taskId === taskId && (p as EventEnvelope).runId === run && isTerminal(p as EventEnvelope),
+      { timeoutMs: Math.max(0, deadline - Date.now()) },
+    ).catch(fail(`the terminal event of run ${run}`));
+    this.collected.add(run);
+    return this.events(taskId).filter((e) => e.runId === run);
   }
 
   /** A short summary of what arrived (for timeout messages). */
@@ -192,8 +229,18 @@ export class GatewayTestClient {
     this.disconnect();
   }
 
+  private noteRun(taskId: string, runId: string, seq: number): void {
+    const runs = this.runsByTask.get(taskId) ?? new Map<string, number>();
+    runs.set(runId, Math.min(runs.get(runId) ?? Number.POSITIVE_INFINITY, seq));
+    this.runsByTask.set(taskId, runs);
+  }
+
   private record(name: string, payload: unknown): void {
     const m = { name, payload, at: Date.now() };
+    if (name === "event") {
+      const e = payload as Partial<EventEnvelope>;
+      if (typeof e.taskId === "string" && typeof e.runId === "string" && typeof e.seq === "number") this.noteRun(e.taskId, e.runId, e.seq);
+    }
     this.received.push(m);
     for (const w of this.waiters) {
       if (w.test(m)) {

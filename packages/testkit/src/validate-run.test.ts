@@ -44,6 +44,23 @@ describe("validateRun", () => {
     expect(status(dup, "seq")).toBe("fail");
   });
 
+  it("expectStatus: a cancelled or failed run fails unless its status is expected", () => {
+    const cancelled = mk(good.map(([t, d]) => (t === "agent_completed" ? [t, { status: "cancelled" }] : [t, d])));
+    expect(validateRun(cancelled).ok).toBe(true); // not asked: not checked
+    expect(validateRun(cancelled, { expectStatus: ["succeeded"] }).ok).toBe(false);
+    expect(status(cancelled, "run ended", { expectStatus: ["succeeded"] })).toBe("fail");
+    expect(status(cancelled, "run ended", { expectStatus: ["succeeded", "cancelled"] })).toBe("pass");
+    const failed = mk([...good.slice(0, -1), ["agent_error", { code: "boom", message: "x", retryable: false }]]);
+    expect(status(failed, "run ended", { expectStatus: ["succeeded"] })).toBe("fail");
+    expect(status(mk(good.slice(0, -1)), "run ended", { expectStatus: ["succeeded"] })).toBe("not_observed");
+  });
+
+  it("a whole run of another user fails when userId is given (and passes unnoticed when it is not)", () => {
+    const theirs = mk(good, () => ({ userId: "mallory" }));
+    expect(status(theirs, "no other user's", { userId: "u1" })).toBe("fail");
+    expect(status(theirs, "no other user's")).toBe("pass");
+  });
+
   it("catches a foreign user's event", () => {
     const events = mk(good, (i) => (i === 4 ? { userId: "mallory" } : {}));
     expect(validateRun(events, { userId: "u1" }).ok).toBe(false);

@@ -22,7 +22,12 @@ export interface ValidateRunOptions {
   required?: readonly EventType[];
   /** The user the run belongs to: any event of another user fails the run. */
   userId?: string;
+  /** How the run must end (e.g. ["succeeded"]): anything else — cancelled, agent_error — fails the run. */
+  expectStatus?: readonly FinalStatus[];
 }
+
+/** How a run ended: agent_completed's status, or "failed" for agent_error. */
+export type FinalStatus = "succeeded" | "cancelled" | "failed";
 
 export const DEFAULT_REQUIRED_EVENTS: readonly EventType[] = [
   "agent_started",
@@ -50,6 +55,7 @@ export function validateRun(events: readonly EventEnvelope[], opts: ValidateRunO
   }
   checks.push(orderCheck(events));
   checks.push(terminalCheck(events));
+  if (opts.expectStatus) checks.push(statusCheck(events, opts.expectStatus));
   checks.push(toolCheck(events));
   checks.push(progressCheck(events));
   checks.push(seqCheck(events));
@@ -89,6 +95,15 @@ function terminalCheck(events: readonly EventEnvelope[]): CheckResult {
       ? `agent_completed (${String((last.data as { status?: string }).status)})`
       : `agent_error (${String((last.data as { code?: string }).code)})`;
   return pass(name, detail);
+}
+
+function statusCheck(events: readonly EventEnvelope[], expected: readonly FinalStatus[]): CheckResult {
+  const name = `run ended ${expected.join(" or ")}`;
+  const last = events.findLast((e) => TERMINAL_EVENT_TYPES.includes(e.type));
+  if (!last) return unseen(name, "no terminal event received");
+  const status: FinalStatus =
+    last.type === "agent_completed" ? ((last.data as { status: "succeeded" | "cancelled" }).status ?? "succeeded") : "failed";
+  return expected.includes(status) ? pass(name, status) : fail(name, `ended ${status} (seq ${last.seq})`);
 }
 
 function toolCheck(events: readonly EventEnvelope[]): CheckResult {

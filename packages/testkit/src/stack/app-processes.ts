@@ -1,12 +1,10 @@
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { isAbsolute, resolve } from "node:path";
 import { type ChildHandle, jsonLine, spawnUntil } from "./child.js";
+import { AGENT_WORKER_LAUNCHER, requireEntry, resolveAppEntry } from "./entries.js";
 
-/** The repository's built entry points (this file lives in packages/testkit/{src,dist}/stack). */
-// Paths from strings, not `new URL(…)`: test environments such as jsdom replace the global URL.
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
-export const GATEWAY_ENTRY = resolve(repoRoot, "apps/gateway/dist/main.js");
-export const WORKER_ENTRY = resolve(repoRoot, "apps/worker/dist/main.js");
+/** Default entry points (see `resolveAppEntry`): env override, installed package, or the repository's build. */
+export const GATEWAY_ENTRY = resolveAppEntry("gateway");
+export const WORKER_ENTRY = resolveAppEntry("worker");
 
 /** A JWT secret for local stacks and tests only. */
 export const DEV_JWT_SECRET = "agentcast-dev-secret-not-for-production-0123456789";
@@ -33,13 +31,14 @@ export interface WorkerProcess {
 
 let counter = 0;
 
-/** Starts `node apps/gateway/dist/main.js` on free ports and waits for its "gateway listening" log. */
+/** Starts the gateway (`entry`, default: see `resolveAppEntry`) on free ports and waits for its "gateway listening" log. */
 export async function startGatewayProcess(opts: {
   redisUrl: string;
   id?: string;
   env?: Record<string, string>;
   entry?: string;
 }): Promise<GatewayProcess> {
+  const entry = requireEntry("gateway", opts.entry);
   const id = opts.id ?? `gw-test-${process.pid}-${++counter}`;
   const env = {
     ...process.env,
@@ -52,7 +51,7 @@ export async function startGatewayProcess(opts: {
     LOG_LEVEL: "info",
     ...opts.env,
   };
-  const { child, value } = await spawnUntil(process.execPath, [opts.entry ?? GATEWAY_ENTRY], {
+  const { child, value } = await spawnUntil(process.execPath, [entry], {
     env,
     name: `gateway ${id}`,
     ready: (line) => {
@@ -75,13 +74,24 @@ export async function startGatewayProcess(opts: {
   };
 }
 
-/** Starts `node apps/worker/dist/main.js` and waits for its "worker ready" log. */
-export async function startWorkerProcess(opts: {
+export interface WorkerProcessOptions {
   redisUrl: string;
   id?: string;
   env?: Record<string, string>;
+  /** The worker's entry point — e.g. your own worker process. Default: the agentcast worker (`resolveAppEntry`). */
   entry?: string;
-}): Promise<WorkerProcess> {
+  /**
+   * A module whose default export (or `createAgent` export) is your agent — an object with `name` and
+   * `run(ctx)`, or a factory returning one. It runs inside the agentcast worker (`entry`) as AGENT=custom.
+   */
+  agentModule?: string;
+  /** When the process counts as ready (default: its JSON log line `{"msg":"worker ready"}`). */
+  ready?: (line: string) => boolean;
+}
+
+/** Starts a worker and waits until it is ready (default: its "worker ready" log). */
+export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<WorkerProcess> {
+  const entry = requireEntry("worker", opts.entry);
   const id = opts.id ?? `wk-test-${process.pid}-${++counter}`;
   const env = {
     ...process.env,
@@ -91,13 +101,22 @@ export async function startWorkerProcess(opts: {
     WORKER_ID: id,
     DEMO_STEP_MS: "20",
     LOG_LEVEL: "info",
+    ...(opts.agentModule
+      ? {
+          AGENT: "custom",
+          AGENTCAST_WORKER_MAIN: entry,
+          AGENTCAST_AGENT_MODULE: isAbsolute(opts.agentModule) ? opts.agentModule : resolve(opts.agentModule),
+        }
+      : {}),
     ...opts.env,
   };
-  const { child, value } = await spawnUntil(process.execPath, [opts.entry ?? WORKER_ENTRY], {
+  const ready = opts.ready;
+  const { child, value } = await spawnUntil(process.execPath, [opts.agentModule ? AGENT_WORKER_LAUNCHER : entry], {
     env,
     name: `worker ${id}`,
     ready: (line) => {
       const j = jsonLine(line);
+      if (ready) return ready(line) ? { metricsPort: Number(j?.metricsPort ?? 0) } : undefined;
       return j?.msg === "worker ready" ? { metricsPort: Number(j.metricsPort) } : undefined;
     },
   });

@@ -11,6 +11,14 @@ export interface LocalStackOptions {
   balancerPort?: number;
   gatewayEnv?: Record<string, string>;
   workerEnv?: Record<string, string>;
+  /** The gateway's entry point (default: env AGENTCAST_GATEWAY_ENTRY, the installed @agentcast/gateway, or the repo's build). */
+  gatewayEntry?: string;
+  /** Your own worker process to run instead of the agentcast worker (it must log `{"msg":"worker ready"}` or use `workerReady`). */
+  workerEntry?: string;
+  /** A module exporting your agent (or a factory of it), run inside the agentcast worker — see `startWorkerProcess`. */
+  agentModule?: string;
+  /** When a worker counts as ready (default: its JSON log line `{"msg":"worker ready"}`). */
+  workerReady?: (line: string) => boolean;
 }
 
 export interface LocalStack {
@@ -44,14 +52,26 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     gateways.push(
       ...(await Promise.all(
         Array.from({ length: opts.gateways ?? 2 }, (_, i) =>
-          startGatewayProcess({ redisUrl, id: `gw-${i + 1}`, ...(opts.gatewayEnv ? { env: opts.gatewayEnv } : {}) }),
+          startGatewayProcess({
+            redisUrl,
+            id: `gw-${i + 1}`,
+            ...(opts.gatewayEnv ? { env: opts.gatewayEnv } : {}),
+            ...(opts.gatewayEntry ? { entry: opts.gatewayEntry } : {}),
+          }),
         ),
       )),
     );
     workers.push(
       ...(await Promise.all(
         Array.from({ length: opts.workers ?? 1 }, (_, i) =>
-          startWorkerProcess({ redisUrl, id: `wk-${i + 1}`, ...(opts.workerEnv ? { env: opts.workerEnv } : {}) }),
+          startWorkerProcess({
+            redisUrl,
+            id: `wk-${i + 1}`,
+            ...(opts.workerEnv ? { env: opts.workerEnv } : {}),
+            ...(opts.workerEntry ? { entry: opts.workerEntry } : {}),
+            ...(opts.agentModule ? { agentModule: opts.agentModule } : {}),
+            ...(opts.workerReady ? { ready: opts.workerReady } : {}),
+          }),
         ),
       )),
     );
