@@ -36,6 +36,8 @@ describe("invalid configuration fails at boot, naming the variable", () => {
     [{ AGENT: "nope" }, "AGENT"],
     [{ WORKER_CONCURRENCY: "0" }, "WORKER_CONCURRENCY"],
     [{ DEMO_STEP_MS: "fast" }, "DEMO_STEP_MS"],
+    [{ AGENT_MODULE: "/nonexistent/agent.mjs" }, "AGENT_MODULE"],
+    [{ AGENT_MODULE: "../../package.json" }, "AGENT_MODULE"],
     [{ METRICS_PORT: "x" }, "METRICS_PORT"],
   ])("worker %j → %s", (env, variable) => {
     const res = run(WORKER_ENTRY, env as Record<string, string>);

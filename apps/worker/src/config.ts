@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { parseEnv, portSchema } from "@agentcast/runtime";
+import { optionalEnvString, parseEnv, portSchema } from "@agentcast/runtime";
 import { z } from "zod";
 import { AGENTS } from "./agents/registry.js";
 
@@ -22,6 +22,8 @@ export const workerConfigSchema = z.object({
     .string()
     .default("demo")
     .refine((v) => Object.hasOwn(AGENTS, v), { message: `must be one of: ${Object.keys(AGENTS).join(", ")}` }),
+  /** AGENT_MODULE: path of an ES module exporting your own agent (or a factory of one), registered as AGENT (default `custom`). */
+  AGENT_MODULE: optionalEnvString(z),
   /** DEMO_STEP_MS: pause between the demo agent's steps, in ms. */
   DEMO_STEP_MS: z.coerce.number().int().min(0).max(60_000).default(150),
   /** METRICS_PORT: Prometheus /metrics port (0 = any free port). */

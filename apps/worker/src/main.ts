@@ -1,7 +1,10 @@
 import { ConfigError, createLogger, exitWithError, onShutdownSignal } from "@agentcast/runtime";
+import { registerAgentModule } from "./agents/agent-module.js";
 import { createAgentWorker } from "./app.js";
 import { loadWorkerConfig, type WorkerConfig } from "./config.js";
 
+const agentProblem = await registerAgentModule(process.env);
+if (agentProblem) exitWithError(agentProblem);
 let config: WorkerConfig;
 try {
   config = loadWorkerConfig();

@@ -10,7 +10,7 @@ export {
   type WorkerProcessOptions,
 } from "./stack/app-processes.js";
 export { type ChildHandle, jsonLine, spawnUntil } from "./stack/child.js";
-export { AGENT_WORKER_LAUNCHER, type AppName, resolveAppEntry } from "./stack/entries.js";
+export { type AppName, resolveAppEntry } from "./stack/entries.js";
 export { freePort } from "./stack/free-port.js";
 export { type LocalStack, type LocalStackOptions, startLocalStack } from "./stack/local-stack.js";
 export { type RedisServerHandle, startRedisServer } from "./stack/redis-server.js";

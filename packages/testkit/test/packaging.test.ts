@@ -68,7 +68,7 @@ function importsOf(dir: string): Set<string> {
         }
     }
   };
-  for (const sub of ["dist", "bin", "launcher"]) if (readdirSync(join(repo, dir)).includes(sub)) walk(join(repo, dir, sub));
+  for (const sub of ["dist", "bin"]) if (readdirSync(join(repo, dir)).includes(sub)) walk(join(repo, dir, sub));
   return found;
 }
 

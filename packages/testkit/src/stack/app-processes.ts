@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
 import { type ChildHandle, jsonLine, spawnUntil } from "./child.js";
-import { AGENT_WORKER_LAUNCHER, requireEntry, resolveAppEntry } from "./entries.js";
+import { requireEntry, resolveAppEntry } from "./entries.js";
 
 /** Default entry points (see `resolveAppEntry`): env override, installed package, or the repository's build. */
 export const GATEWAY_ENTRY = resolveAppEntry("gateway");
@@ -82,7 +82,8 @@ export interface WorkerProcessOptions {
   entry?: string;
   /**
    * A module whose default export (or `createAgent` export) is your agent — an object with `name` and
-   * `run(ctx)`, or a factory returning one. It runs inside the agentcast worker (`entry`) as AGENT=custom.
+   * `run(ctx)`, or a factory returning one. The agentcast worker (`entry`) loads it
+   * through its AGENT_MODULE setting and runs it as AGENT=custom.
    */
   agentModule?: string;
   /** When the process counts as ready (default: its JSON log line `{"msg":"worker ready"}`). */
@@ -101,17 +102,14 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
     WORKER_ID: id,
     DEMO_STEP_MS: "20",
     LOG_LEVEL: "info",
+    // The worker loads it itself (AGENT_MODULE) and registers it as AGENT=custom.
     ...(opts.agentModule
-      ? {
-          AGENT: "custom",
-          AGENTCAST_WORKER_MAIN: entry,
-          AGENTCAST_AGENT_MODULE: isAbsolute(opts.agentModule) ? opts.agentModule : resolve(opts.agentModule),
-        }
+      ? { AGENT: "custom", AGENT_MODULE: isAbsolute(opts.agentModule) ? opts.agentModule : resolve(opts.agentModule) }
       : {}),
     ...opts.env,
   };
   const ready = opts.ready;
-  const { child, value } = await spawnUntil(process.execPath, [opts.agentModule ? AGENT_WORKER_LAUNCHER : entry], {
+  const { child, value } = await spawnUntil(process.execPath, [entry], {
     env,
     name: `worker ${id}`,
     ready: (line) => {

@@ -13,9 +13,6 @@ const repoRoot = resolve(packageRoot, "../..");
 
 const ENV_KEYS: Record<AppName, string> = { gateway: "AGENTCAST_GATEWAY_ENTRY", worker: "AGENTCAST_WORKER_ENTRY" };
 
-/** Runs a worker with an agent module (see `startWorkerProcess({ agentModule })`). */
-export const AGENT_WORKER_LAUNCHER = join(packageRoot, "launcher", "agent-worker.mjs");
-
 /** `@agentcast/<app>/dist/main.js` installed in a node_modules folder above `from`, if any. */
 function installedEntry(app: AppName, from: string): string | undefined {
   for (let dir = from; ; dir = dirname(dir)) {
