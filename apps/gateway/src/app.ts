@@ -8,7 +8,7 @@ import {
   USER_ROOM_PREFIX,
   userRoom,
 } from "@agentcast/protocol";
-import { startMetricsServer, watchRedisLiveness, withTimeout } from "@agentcast/runtime";
+import { startMetricsServer, watchRedisLiveness, watchRedisOutages, withTimeout } from "@agentcast/runtime";
 import { createKeys, EventLog, RUN_QUEUE_NAME, type RunJobData, TaskStore } from "@agentcast/store";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -26,7 +26,6 @@ import { createHandshakeGuard } from "./limits/handshake-guard.js";
 import { KeyedBuckets } from "./limits/token-bucket.js";
 import { UserLimits } from "./limits/user-limits.js";
 import { createGatewayMetrics } from "./metrics/gateway-metrics.js";
-import { watchRedisOutages } from "./metrics/redis-outages.js";
 import { RunService } from "./runs/run-service.js";
 import { GatewayRegistry } from "./stats/gateway-registry.js";
 import { TaskSubscriptions } from "./subscriptions/task-subscriptions.js";

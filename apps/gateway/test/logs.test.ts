@@ -1,4 +1,5 @@
-import { DEV_JWT_SECRET, GatewayTestClient, jsonLine, signDevToken } from "@agentcast/testkit";
+import { spawn } from "node:child_process";
+import { DEV_JWT_SECRET, freePort, GatewayTestClient, jsonLine, signDevToken } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "./fixture.js";
 
@@ -50,5 +51,92 @@ describe("logs", () => {
     const runLines = rs.filter((r) => r.runId === ack.runId && (r.msg === "run started" || r.msg === "run ended"));
     expect(runLines.map((r) => r.msg)).toEqual(["run started", "run ended"]);
     expect(runLines[1]).toMatchObject({ taskId: ack.taskId, jobId: ack.runId, outcome: "succeeded", workerId: expect.any(String) });
+  });
+  it("one `command failed` line per failure, with the payload's taskId; unexpected failures at error level with err", async () => {
+    const c = new GatewayTestClient({ url: stack.gateways[0]?.url ?? "", token: await signDevToken("mia") });
+    const { connectionId } = await c.connect();
+    expect(await c.command("subscribe", { taskId: "t_nope" })).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect(await c.command("report_gap", { taskId: "t_bad", expectedSeq: 0, gotSeq: 1 })).toMatchObject({
+      ok: false,
+      error: { code: "invalid_payload" },
+    });
+    expect(await c.command("ping")).toMatchObject({ ok: true });
+    await stack.redis.stop();
+    try {
+      expect(await c.command("subscribe", { taskId: "t_while_down" }, 15_000)).toMatchObject({ ok: false, error: { code: "unavailable" } });
+    } finally {
+      await stack.redis.restart();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const failed = records().filter((r) => r.msg === "command failed" && r.connectionId === connectionId);
+    expect(failed.map((r) => [r.level, r.event, r.code, r.taskId])).toEqual([
+      [30, "subscribe", "not_found", "t_nope"],
+      [30, "report_gap", "invalid_payload", "t_bad"],
+      [50, "subscribe", "unavailable", "t_while_down"],
+    ]);
+    expect(failed[0]?.err).toBeUndefined();
+    expect(failed[2]).toMatchObject({ userId: "mia", err: { message: expect.any(String) } });
+    c.disconnect();
+  });
+
+  it("LOG_LEVEL=warn writes warnings and errors only", async () => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const entry = new URL("../dist/main.js", import.meta.url).pathname;
+    const child = spawn(process.execPath, [entry], {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        METRICS_PORT: String(metricsPort),
+        HOST: "127.0.0.1",
+        REDIS_URL: stack.redis.url,
+        JWT_SECRET: DEV_JWT_SECRET,
+        GATEWAY_ID: "gw-quiet",
+        LOG_LEVEL: "warn",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => {
+      out += b.toString();
+    });
+    const exited = new Promise((r) => child.once("exit", r));
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      for (let i = 0; ; i++) {
+        if (
+          (await fetch(`${url}/readyz`).then(
+            (r) => r.status,
+            () => 0,
+          )) === 200
+        )
+          break;
+        if (i > 200) throw new Error(`gateway at LOG_LEVEL=warn never got ready; output: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const token = await signDevToken("quinn");
+      const created = await fetch(`${url}/v1/tasks`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ text: "what is 1+1" }),
+      }).then((r) => r.json() as Promise<{ taskId: string }>);
+      const c = new GatewayTestClient({ url, token });
+      await c.connect();
+      expect(await c.command("subscribe", { taskId: "t_nope" })).toMatchObject({ ok: false }); // info: filtered
+      expect(await c.command("report_gap", { taskId: created.taskId, expectedSeq: 2, gotSeq: 4 })).toMatchObject({ ok: true }); // warn
+      c.disconnect();
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
+    const lines = out.split("\n").filter(Boolean).map(jsonLine);
+    expect(
+      lines.every((r) => r !== undefined && Number(r.level) >= 40),
+      out,
+    ).toBe(true);
+    expect(lines.filter((r) => r?.msg === "client reported a sequence gap")).toHaveLength(1);
+    expect(out).not.toContain("connection opened");
+    // The same actions at LOG_LEVEL=trace (the stack above) do log below warn.
+    expect(records().some((r) => r.msg === "connection opened" && r.level === 30)).toBe(true);
   });
 });

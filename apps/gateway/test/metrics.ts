@@ -35,3 +35,22 @@ export async function metricFamilies(port: number): Promise<Set<string>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string));
 }
+
+export interface MetricFamily {
+  type: string;
+  /** Label names seen on its series (without the process id label). */
+  labels: Set<string>;
+}
+
+/** Every family an endpoint exposes, with its type and the label names its series carry. */
+export async function metricFamilyTypes(port: number): Promise<Map<string, MetricFamily>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out = new Map<string, MetricFamily>();
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) out.set(m[1] as string, { type: m[2] as string, labels: new Set() });
+  for (const m of text.matchAll(/^([a-zA-Z_:][\w:]*)\{(.*)\} \S+$/gm)) {
+    const name = m[1] as string;
+    const family = out.get(name) ?? out.get(name.replace(/_(bucket|sum|count)$/, ""));
+    for (const l of (m[2] as string).matchAll(/([a-zA-Z_]\w*)="/g)) family?.labels.add(l[1] as string);
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
-import { signDevToken, startWorkerProcess } from "@agentcast/testkit";
+import { startWorkerProcess } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "./fixture.js";
 import { scrape, value } from "./metrics.js";
@@ -181,7 +181,8 @@ describe("every silent failure, induced for real, moves its counter by exactly t
       .map((type) => d("agentcast_gateway_events_delivered_total", { type }))
       .reduce((a, b) => a + b, 0);
     expect(delivered).toBe(run.length);
-    expect(d("agentcast_gateway_delivery_lag_seconds_count")).toBe(run.length);
+    // Live events get a lag sample; the run's first events may have been replayed (they can beat the subscribe's read).
+    expect(d("agentcast_gateway_delivery_lag_seconds_count") + d("agentcast_gateway_events_replayed_total")).toBe(run.length);
     expect(value(mid, "agentcast_gateway_delivery_lag_seconds_bucket", { le: "0.05" })).toBeGreaterThan(0);
     expect(value(mid, "agentcast_gateway_redis_up")).toBe(1);
     expect(value(mid, "agentcast_gateway_rooms")).toBeGreaterThanOrEqual(2);
@@ -201,53 +202,5 @@ describe("every silent failure, induced for real, moves its counter by exactly t
       for (const id of ["carol", "alice", ack.taskId, ack.runId]) expect(series).not.toContain(id);
     }
   });
-
-  it("GET /v1/stats: admin only; connections, rooms, gateways seen and queue counts", async () => {
-    const admin = await signDevToken("root", { claims: { role: "admin" } });
-    expect(await stack.http("/v1/stats", { userId: "alice" })).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
-    const res = await stack.http("/v1/stats", { token: admin });
-    expect(res.status).toBe(200);
-    expect(res.body.gateways.map((g: { gatewayId: string }) => g.gatewayId)).toEqual(["gw-1", "gw-2"]);
-    expect(res.body).toMatchObject({
-      connections: expect.any(Number),
-      rooms: expect.any(Number),
-      queue: { waiting: expect.any(Number), completed: expect.any(Number) },
-    });
-  });
-
-  it("Redis down: redis_up 0, readyz 503, redis_error and publish_failed counted; all recover when it returns", async () => {
-    const w0 = await worker();
-    const g0 = await gateway(0);
-    const alice = await stack.client("alice", 0);
-    const ack = await alice.command("user_message", { text: "/slow /tools 3 what is 8*8" });
-    if (!ack.ok) throw new Error(JSON.stringify(ack));
-    await alice.waitForEvent("tool_executing", ack.taskId);
-    await stack.redis.stop();
-    await until("readyz 503", async () => (await stack.http("/readyz")).status === 503);
-    expect(value(await gateway(0), "agentcast_gateway_redis_up")).toBe(0);
-    await until("redis_error on the gateway", async () => gf(await gateway(0), "redis_error") > gf(g0, "redis_error"));
-    expect(await alice.command("user_message", { text: "while down" }, 10_000)).toMatchObject({
-      ok: false,
-      error: { code: "unavailable" },
-    });
-    await until("publish_failed", async () => wf(await worker(), "publish_failed") > wf(w0, "publish_failed"), 10_000);
-    await stack.redis.restart();
-    await until("readyz 200", async () => (await stack.http("/readyz")).status === 200, 15_000);
-    expect(value(await gateway(0), "agentcast_gateway_redis_up")).toBe(1);
-    // The interrupted run still ends visibly (retried job → run_stalled), and new runs work.
-    const res = await stack.http(`/v1/tasks/${ack.taskId}/events?sinceSeq=0`, { userId: "alice" });
-    await until(
-      "the interrupted run to end",
-      async () => {
-        const t = await stack.http(`/v1/tasks/${ack.taskId}`, { userId: "alice" });
-        return t.body.status !== "running" && t.body.status !== "queued";
-      },
-      20_000,
-    );
-    expect(res.status).toBe(200);
-    const fresh = await stack.client("alice", 1);
-    const again = await fresh.command("user_message", { text: "after the outage 1+1" });
-    if (!again.ok) throw new Error(JSON.stringify(again));
-    expect((await fresh.collectRun(again.taskId)).at(-1)).toMatchObject({ type: "agent_completed" });
-  });
+  // GET /v1/stats: stats.test.ts. Redis down (redis_error, publish_failed): redis-outage.test.ts.
 });

@@ -1,4 +1,4 @@
-import { startMetricsServer } from "@agentcast/runtime";
+import { startMetricsServer, watchRedisLiveness, watchRedisOutages } from "@agentcast/runtime";
 import { createKeys, EventLog, EventPublisher, RUN_QUEUE_NAME, type RunJobData, runJobOptions, TaskStore } from "@agentcast/store";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
@@ -23,16 +23,22 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
   const bull = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: `${config.WORKER_ID}:bull` });
   const queue = new Queue<RunJobData>(RUN_QUEUE_NAME, { connection: cmd, prefix: keys.queuePrefix });
   const metrics = createWorkerMetrics(config.WORKER_ID, () => queue.getJobCounts(...QUEUE_STATES));
-  for (const [name, client] of [
-    ["cmd", cmd],
-    ["sub", sub],
-    ["bull", bull],
-  ] as const) {
-    client.on("error", (err) => {
-      metrics.silentFailures.inc("redis_error");
-      logger.warn({ err: err.message, client: name }, "redis error");
-    });
-  }
+  const redisOutages = watchRedisOutages(
+    [
+      ["cmd", cmd],
+      ["sub", sub],
+      ["bull", bull],
+    ],
+    { onOutage: () => metrics.silentFailures.inc("redis_error"), logger },
+  );
+  // Not the BullMQ connection: its blocking commands would hold a PING back and look like a dead link.
+  const redisLiveness = watchRedisLiveness(
+    [
+      ["cmd", cmd],
+      ["sub", sub],
+    ],
+    { intervalMs: config.REDIS_PING_INTERVAL_MS, timeoutMs: config.REDIS_PING_TIMEOUT_MS, logger },
+  );
   const tasks = new TaskStore(cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
   const makeAgent = AGENTS[config.AGENT];
   if (!makeAgent) throw new Error(`AGENT: unknown agent ${config.AGENT}`);
@@ -96,6 +102,8 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
       clearTimeout(deadline);
       active.stop();
       metricsServer?.close();
+      redisOutages.stop(); // the connections close on purpose from here on
+      redisLiveness.stop();
       await queue.close().catch(() => {});
       for (const client of [cmd, sub, bull]) client.disconnect();
     },

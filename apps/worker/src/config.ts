@@ -44,6 +44,10 @@ export const workerConfigSchema = z.object({
   JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   /** WORKER_ID: this process's id in logs and metrics. */
   WORKER_ID: z.string().min(1).max(128).default(`wk-${hostname()}-${process.pid}`),
+  /** REDIS_PING_INTERVAL_MS: how often the command and control connections are PINGed to find one that silently stopped answering. */
+  REDIS_PING_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** REDIS_PING_TIMEOUT_MS: a connection whose PING is unanswered this long is torn down and reconnected. */
+  REDIS_PING_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** LOG_LEVEL: pino level. */
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });

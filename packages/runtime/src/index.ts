@@ -3,6 +3,7 @@ export { createLogger } from "./logger.js";
 export { startMetricsServer } from "./metrics-server.js";
 export { exitWithError, onShutdownSignal, withTimeout } from "./process.js";
 export { type PingableRedis, type RedisLivenessOptions, type RedisLivenessWatch, watchRedisLiveness } from "./redis-liveness.js";
+export { type RedisOutageWatch, type WatchedRedis, watchRedisOutages } from "./redis-outages.js";
 export {
   type Component,
   createSilentFailureCounter,

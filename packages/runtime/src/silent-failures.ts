@@ -49,7 +49,7 @@ export const SILENT_FAILURE_KINDS = {
   },
   redis_error: {
     components: ["gateway", "worker"],
-    meaning: "A Redis connection reported an error (disconnects, timeouts, refused commands)",
+    meaning: "The process lost Redis: one count per outage, from the first connection lost (or unanswered PING) until all are ready again",
     action: "Check Redis health, network and the client's logs; events are retried and replayed from history",
   },
   publish_failed: {

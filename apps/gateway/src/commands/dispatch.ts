@@ -31,7 +31,13 @@ export function attachCommands(ctx: CommandContext, hooks: DispatchHooks = {}): 
     const ack = typeof args[args.length - 1] === "function" ? (args.pop() as AckFn) : undefined;
     if (queued >= MAX_QUEUED_COMMANDS) {
       hooks.onCommand?.(isCommandName(event) ? event : "unknown", "rate_limited");
-      fail(ctx, event, ack, { ...errorBody("rate_limited", "Too many commands in flight on this connection"), retryAfterMs: 1_000 });
+      fail(
+        ctx,
+        event,
+        ack,
+        { ...errorBody("rate_limited", "Too many commands in flight on this connection"), retryAfterMs: 1_000 },
+        { payload: args[0] },
+      );
       return;
     }
     queued++;
@@ -48,7 +54,7 @@ async function run(ctx: CommandContext, hooks: DispatchHooks, event: string, pay
   const refused = await hooks.admit?.(event);
   if (refused) {
     hooks.onCommand?.(command ?? "unknown", refused.code);
-    fail(ctx, event, ack, refused);
+    fail(ctx, event, ack, refused, { payload });
     return;
   }
   if (!command) {
@@ -58,6 +64,7 @@ async function run(ctx: CommandContext, hooks: DispatchHooks, event: string, pay
       event,
       ack,
       errorBody("unknown_event", `Unknown event "${String(event).slice(0, 64)}"; see docs/protocol.md for the commands`),
+      { payload },
     );
     return;
   }
@@ -68,7 +75,7 @@ async function runCommand(ctx: CommandContext, hooks: DispatchHooks, command: Co
   const parsed = commandSchemas[command].safeParse(payload);
   if (!parsed.success) {
     hooks.onCommand?.(command, "invalid_payload");
-    fail(ctx, command, ack, payloadError(parsed.error));
+    fail(ctx, command, ack, payloadError(parsed.error), { payload });
     return;
   }
   let after: (() => Promise<void>) | undefined;
@@ -79,19 +86,38 @@ async function runCommand(ctx: CommandContext, hooks: DispatchHooks, command: Co
     hooks.onCommand?.(command, "ok");
     ack?.({ ok: true, ...result.body });
   } catch (err) {
-    const code = err instanceof CommandError ? err.code : (hooks.classifyError?.(err) ?? "internal_error");
-    if (!(err instanceof CommandError)) ctx.logger.error({ err, command }, "command failed");
+    const expected = err instanceof CommandError;
+    const code = expected ? err.code : (hooks.classifyError?.(err) ?? "internal_error");
     hooks.onCommand?.(command, code);
-    fail(ctx, command, ack, err instanceof CommandError ? errorBody(code, err.message) : errorBody(code));
+    fail(ctx, command, ack, expected ? errorBody(code, err.message) : errorBody(code), { payload, ...(expected ? {} : { err }) });
     return;
   }
   if (after) void after().catch((err) => ctx.logger.error({ err, command }, "command follow-up failed"));
 }
 
-function fail(ctx: CommandContext, event: string, ack: AckFn | undefined, error: ErrorBody): void {
-  ctx.logger.info({ event, code: error.code, reason: error.message }, "command failed");
+/**
+ * Answers a failed command and logs it: exactly one `command failed` line per failure, at error level
+ * with the error when it was unexpected, else at info; with the payload's `taskId` when it has one.
+ */
+function fail(
+  ctx: CommandContext,
+  event: string,
+  ack: AckFn | undefined,
+  error: ErrorBody,
+  why: { payload?: unknown; err?: unknown } = {},
+): void {
+  const taskId = taskIdOf(why.payload);
+  const line = { event: String(event).slice(0, 64), code: error.code, reason: error.message, ...(taskId ? { taskId } : {}) };
+  if (why.err === undefined) ctx.logger.info(line, "command failed");
+  else ctx.logger.error({ ...line, err: why.err }, "command failed");
   if (ack) ack({ ok: false, error });
   if (!ack || error.code === "unknown_event") ctx.socket.emit("error", { ...error, event: String(event).slice(0, 64) });
+}
+
+/** The payload's `taskId`, when it is a string of sane length (payloads are untrusted: never log a huge one). */
+function taskIdOf(payload: unknown): string | undefined {
+  const taskId = typeof payload === "object" && payload !== null ? (payload as { taskId?: unknown }).taskId : undefined;
+  return typeof taskId === "string" && taskId.length > 0 && taskId.length <= 128 ? taskId : undefined;
 }
 
 function payloadError(error: z.ZodError): ErrorBody {

@@ -11,7 +11,8 @@ export interface GatewayBeat {
 
 /**
  * Each gateway writes a heartbeat into one Redis hash every `intervalMs`; `list()` returns the
- * gateways seen within three intervals (and forgets the others). Feeds GET /v1/stats.
+ * gateways seen within three intervals (and forgets the others), the calling gateway with its
+ * numbers as of now. Feeds GET /v1/stats: other gateways' numbers are up to `intervalMs` old.
  */
 export class GatewayRegistry {
   private timer: NodeJS.Timeout | undefined;
@@ -43,7 +44,8 @@ export class GatewayRegistry {
     const live: GatewayBeat[] = [];
     const stale: string[] = [];
     for (const [id, raw] of Object.entries(all)) {
-      const beat = JSON.parse(raw) as GatewayBeat;
+      // This gateway's own numbers are read now, not from its last heartbeat.
+      const beat = id === this.gatewayId ? this.current() : (JSON.parse(raw) as GatewayBeat);
       if (beat.seenAt >= cutoff) live.push(beat);
       else stale.push(id);
     }
@@ -51,10 +53,13 @@ export class GatewayRegistry {
     return live.sort((a, b) => a.gatewayId.localeCompare(b.gatewayId));
   }
 
+  private current(): GatewayBeat {
+    return { gatewayId: this.gatewayId, ...this.sample(), startedAt: this.startedAt, seenAt: Date.now() };
+  }
+
   private async beat(): Promise<void> {
-    const beat: GatewayBeat = { gatewayId: this.gatewayId, ...this.sample(), startedAt: this.startedAt, seenAt: Date.now() };
     await this.redis
-      .hset(this.key, this.gatewayId, JSON.stringify(beat))
+      .hset(this.key, this.gatewayId, JSON.stringify(this.current()))
       .catch((err: unknown) => this.logger.debug({ err }, "heartbeat failed"));
   }
 }

@@ -166,7 +166,17 @@ export class TaskSubscriptions {
     }
   }
 
+  /**
+   * Writes one event to one socket. A socket that is no longer connected, or whose connection is
+   * closing, gets nothing (Engine.IO would drop the write silently and it would count as delivered):
+   * its subscriptions end, and the client resumes from its last seq when it reconnects. A write that
+   * throws is `emit_error`: the connection is closed at once, discarding what is queued on it.
+   */
   private deliver(socket: Socket, sub: Subscription, envelope: EventEnvelope, replayed: boolean, encoded?: EncodedEvent): void {
+    if (!socket.connected || socket.conn.readyState !== "open") {
+      this.dropSocket(socket.id);
+      return;
+    }
     if (this.isBackedUp(socket)) {
       this.closeSlowConsumer(socket);
       return;
@@ -177,9 +187,10 @@ export class TaskSubscriptions {
       this.opts.onProblem?.("emit_error");
       this.opts.logger.error(
         { err, taskId: sub.taskId, socketId: socket.id, seq: envelope.seq },
-        "emit failed; disconnecting so the client resumes",
+        "emit failed; closing the connection so the client resumes",
       );
-      socket.disconnect(true);
+      this.dropSocket(socket.id);
+      socket.conn.close(true); // discard: writing is what failed
       return;
     }
     sub.lastSeq = envelope.seq;

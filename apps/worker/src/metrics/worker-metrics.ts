@@ -18,7 +18,7 @@ export function createWorkerMetrics(workerId: string, queueCounts: () => Promise
     silentFailures: createSilentFailureCounter(registry, "worker"),
     runs: new Counter({
       name: "agentcast_worker_runs_total",
-      help: "Runs ended, by status (succeeded, failed, cancelled, stalled, superseded)",
+      help: "Run jobs ended, by status (succeeded, failed, cancelled, stalled, shutdown, superseded)",
       labelNames: ["status"] as const,
       registers,
     }),

@@ -32,6 +32,7 @@ export async function executeRun(
   const task = await deps.tasks.getTask(job.taskId);
   if (task?.runId !== job.runId || (task.status !== "queued" && task.status !== "running")) {
     ctx.log.warn({ status: task?.status }, "run is not current or already ended; skipped");
+    deps.observer.runEnded("superseded", 0);
     return "superseded";
   }
   if (task.status === "running") return endStalledRun(ctx, job, deps);
@@ -53,6 +54,7 @@ export async function executeRun(
   } catch (err) {
     if (err instanceof StaleRunError) {
       ctx.log.warn({ reason: err.reason }, "run is no longer current; stopped");
+      deps.observer.runEnded("superseded", 0);
       return "superseded";
     }
     throw err;
@@ -122,7 +124,11 @@ async function endStalledRun(ctx: RunContext, job: RunJobData, deps: ExecuteRunD
       retryable: true,
     });
   } catch (err) {
-    if (err instanceof StaleRunError) return "superseded";
+    if (err instanceof StaleRunError) {
+      ctx.log.warn({ reason: err.reason }, "run is no longer current; stopped");
+      deps.observer.runEnded("superseded", 0);
+      return "superseded";
+    }
     throw err;
   }
   ctx.log.warn("stalled run taken over and ended with run_stalled");

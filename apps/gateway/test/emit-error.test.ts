@@ -1,0 +1,178 @@
+// emit_error cannot be induced from outside a gateway: every envelope it writes was parsed from JSON
+// (so it serializes), and a websocket that fails reports it later through a callback (a disconnect),
+// not by throwing. So this runs the real write path in-process — real Redis and publish script, the
+// real task-event adapter and TaskSubscriptions, a real Socket.IO server on port 0 and real clients —
+// and breaks only the underlying Engine.IO transport's write of one connection, below all our code.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { EventEnvelope } from "@agentcast/protocol";
+import { startMetricsServer } from "@agentcast/runtime";
+import { createKeys, EventLog, EventPublisher, TaskStore } from "@agentcast/store";
+import { type RedisServerHandle, startRedisServer } from "@agentcast/testkit";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { Server, type Socket } from "socket.io";
+import { type Socket as ClientSocket, io as connect } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTaskEventAdapter, roomChannel } from "../src/adapter/task-event-adapter.js";
+import { createGatewayMetrics } from "../src/metrics/gateway-metrics.js";
+import { TaskSubscriptions } from "../src/subscriptions/task-subscriptions.js";
+import { scrape, value } from "./metrics.js";
+
+describe("emit_error: a socket whose transport write throws", () => {
+  let redis: RedisServerHandle;
+  let cmd: Redis;
+  let sub: Redis;
+  let io: Server;
+  let url: string;
+  let metricsPort: number;
+  let closeMetrics: () => void;
+  let subscriptions: TaskSubscriptions;
+  let taskId: string;
+  let runId: string;
+  const logs: Record<string, unknown>[] = [];
+  const clients: ClientSocket[] = [];
+  const keys = createKeys();
+
+  const metrics = () => scrape(metricsPort);
+  const emitErrors = (m: Map<string, number>) => value(m, "agentcast_silent_failures_total", { component: "gateway", kind: "emit_error" });
+  const delivered = (m: Map<string, number>) => value(m, "agentcast_gateway_events_delivered_total", { type: "agent_thinking" });
+  const publish = (text: string) =>
+    new EventPublisher(cmd, { keys, historyMaxLen: 1_000, historyTtlSeconds: 3_600 })
+      .publish({ taskId, runId, userId: "ivy", type: "agent_thinking", data: { text } })
+      .then((r) => r.envelope);
+
+  /** A connected client, its server-side socket, and the events it received. */
+  const open = async () => {
+    const c = connect(url, { transports: ["websocket"], forceNew: true, reconnection: false });
+    clients.push(c);
+    const events: EventEnvelope[] = [];
+    c.on("event", (e: EventEnvelope) => events.push(e));
+    const closed = new Promise<string>((resolve) => c.once("disconnect", resolve));
+    await new Promise<void>((resolve, reject) => {
+      c.once("connect", resolve);
+      c.once("connect_error", reject);
+    });
+    const s = io.of("/").sockets.get(c.id ?? "") as Socket;
+    const seen = (seq: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => (events.some((e) => e.seq === seq) ? resolve() : setTimeout(check, 10));
+        check();
+      });
+    return { c, s, events, closed, seen };
+  };
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    cmd = new Redis(redis.url);
+    sub = new Redis(redis.url, { enableReadyCheck: false });
+    const http = createServer();
+    io = new Server(http, { transports: ["websocket"] });
+    const registry = createGatewayMetrics("gw-unit", { connections: () => io.of("/").sockets.size, rooms: () => 0, redisUp: () => true });
+    const m = await startMetricsServer(registry.registry, 0, "127.0.0.1");
+    metricsPort = m.port;
+    closeMetrics = () => m.server.close();
+    const eventLog = new EventLog(cmd, keys);
+    // Wired as src/app.ts wires it.
+    subscriptions = new TaskSubscriptions({
+      nsp: io.of("/"),
+      eventLog,
+      confirmRoom: async (room) => void (await sub.ssubscribe(roomChannel(room))),
+      readPosition: (id) => eventLog.position(id),
+      logger: pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line)) }),
+      onDelivered: (envelope, replayed) => {
+        registry.eventsDelivered.inc({ type: envelope.type });
+        if (replayed) registry.eventsReplayed.inc();
+      },
+      onProblem: registry.silentFailures.inc,
+    });
+    io.adapter(createTaskEventAdapter(cmd, sub, (id, room, envelope) => subscriptions.onLiveEvent(id, room, envelope)));
+    io.on("connection", (socket) => {
+      socket.on("subscribe", async (sinceSeq: number, ack: (lastSeq: number) => void) => {
+        const { start, replay } = await subscriptions.subscribe(socket, taskId, sinceSeq);
+        ack(start.lastSeq);
+        await replay();
+      });
+      socket.on("disconnect", () => subscriptions.dropSocket(socket.id));
+    });
+    await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    ({ taskId, runId } = await new TaskStore(cmd, { keys, historyTtlSeconds: 3_600 }).createTask("ivy", "emit errors"));
+    await new EventPublisher(cmd, { keys, historyMaxLen: 1_000, historyTtlSeconds: 3_600 }).publish({
+      taskId,
+      runId,
+      userId: "ivy",
+      type: "agent_started",
+      data: { input: "emit errors" },
+    });
+    for (const text of ["one", "two"]) await publish(text);
+  });
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await io?.close();
+    closeMetrics?.();
+    cmd?.disconnect();
+    sub?.disconnect();
+    await redis?.[Symbol.asyncDispose]();
+  });
+
+  it("counts emit_error once, closes that connection, counts nothing as delivered; the client resumes from history", async () => {
+    const a = await open();
+    expect(await a.c.timeout(5_000).emitWithAck("subscribe", 0)).toBe(3);
+    await a.seen(3);
+    const before = await metrics();
+    // Break this connection's transport: its next write throws (as a write to a torn socket might).
+    const transport = a.s.conn.transport as unknown as { send: (packets: unknown[]) => void };
+    transport.send = () => {
+      throw new Error("write EPIPE (injected below Engine.IO)");
+    };
+    const bystander = await open();
+    expect(await bystander.c.timeout(5_000).emitWithAck("subscribe", 3)).toBe(3);
+
+    const fourth = await publish("three");
+    expect(await a.closed).toBe("transport close");
+    await bystander.seen(4); // the same live event reached the healthy socket
+    const after = await metrics();
+    expect(emitErrors(after) - emitErrors(before)).toBe(1);
+    expect(delivered(after) - delivered(before)).toBe(1); // the bystander's copy only
+    expect(a.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(subscriptions.isSubscribed(a.s.id, taskId)).toBe(false);
+    const line = logs.find((l) => l.msg === "emit failed; closing the connection so the client resumes");
+    expect(line).toMatchObject({
+      level: 50,
+      taskId,
+      seq: fourth.seq,
+      socketId: a.s.id,
+      err: { message: expect.stringContaining("EPIPE") },
+    });
+
+    // Reconnecting with its last seq, the client gets what it missed from history, nothing twice.
+    const resumed = await open();
+    expect(await resumed.c.timeout(5_000).emitWithAck("subscribe", 3)).toBe(4);
+    await resumed.seen(4);
+    expect(resumed.events).toEqual([fourth]);
+    expect(emitErrors(await metrics()) - emitErrors(before)).toBe(1);
+    for (const c of clients.splice(0)) c.close();
+    while (io.of("/").sockets.size > 0) await new Promise((r) => setTimeout(r, 10));
+  });
+
+  it("a socket whose connection is already closing gets nothing: no emit_error, nothing counted as delivered", async () => {
+    const b = await open();
+    expect(await b.c.timeout(5_000).emitWithAck("subscribe", 4)).toBe(4);
+    const before = await metrics();
+    // Hold writes (a transport busy writing), queue one packet, then start a graceful close: Engine.IO waits
+    // for the queue to drain before it closes, so the connection sits in "closing".
+    (b.s.conn.transport as unknown as { writable: boolean }).writable = false;
+    b.s.emit("note", "queued behind a busy transport");
+    b.s.conn.close();
+    expect(b.s.conn.readyState).toBe("closing");
+    await publish("four");
+    const until = Date.now() + 5_000;
+    while (subscriptions.isSubscribed(b.s.id, taskId) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(subscriptions.isSubscribed(b.s.id, taskId)).toBe(false);
+    const after = await metrics();
+    expect(delivered(after) - delivered(before)).toBe(0);
+    expect(emitErrors(after) - emitErrors(before)).toBe(0);
+    b.s.conn.close(true);
+  });
+});
