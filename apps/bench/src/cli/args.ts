@@ -1,0 +1,67 @@
+import type { SystemName } from "../systems/system.js";
+import { type BenchOptions, defaultOptions, SCENARIOS, type ScenarioName } from "./options.js";
+
+const USAGE = `usage: npm run bench -- [--quick] [--only sweep|idle|isolation|storm|fanout[,…]] [--rates 5000,10000]
+                      [--systems ws,socketio,agentcast] [--duration ms] [--clients n] [--out dir]`;
+
+const list = (v: string | undefined, flag: string) => {
+  if (!v) throw new Error(`${flag} needs a value\n${USAGE}`);
+  return v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+};
+const positive = (v: string, flag: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag}: not a positive number: ${v}`);
+  return n;
+};
+
+/** Parses the command line into options (quick or full defaults, then overrides). */
+export function parseArgs(argv: string[]): BenchOptions {
+  const o = defaultOptions(argv.includes("--quick"));
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    const value = argv[i + 1];
+    switch (flag) {
+      case "--quick":
+        break;
+      case "--only":
+        o.scenarios = list(value, flag).map((s) => {
+          if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}\n${USAGE}`);
+          return s as ScenarioName;
+        });
+        i++;
+        break;
+      case "--systems":
+        o.systems = list(value, flag).map((s) => {
+          if (s !== "ws" && s !== "socketio" && s !== "agentcast") throw new Error(`unknown system ${s}\n${USAGE}`);
+          return s as SystemName;
+        });
+        i++;
+        break;
+      case "--rates":
+        o.sweep.rates = list(value, flag).map((r) => positive(r, flag));
+        i++;
+        break;
+      case "--duration":
+        o.sweep.durationMs = positive(value ?? "", flag);
+        i++;
+        break;
+      case "--clients":
+        o.sweep.clients = positive(value ?? "", flag);
+        i++;
+        break;
+      case "--out":
+        o.outDir = value ?? "";
+        i++;
+        break;
+      case "--help":
+      case "-h":
+        throw new Error(USAGE);
+      default:
+        throw new Error(`unknown flag ${flag}\n${USAGE}`);
+    }
+  }
+  return o;
+}

@@ -1,0 +1,43 @@
+import type { SystemName } from "../systems/system.js";
+
+export const SCENARIOS = ["sweep", "idle", "isolation", "storm", "fanout"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  scenarios: ScenarioName[];
+  systems: SystemName[];
+  sweep: { rates: number[]; durationMs: number; clients: number; drainMs: number };
+  idle: { counts: number[]; clientProcesses: number };
+  isolation: { gateways: number; clients: number; rate: number; durationMs: number };
+  storm: { clients: number; tasks: number; rate: number; durationMs: number; killAfterMs: number; jitterMs: number };
+  fanout: { watchers: number; rate: number; durationMs: number };
+  /** Directory for the JSON results ("" = none). */
+  outDir: string;
+}
+
+export function defaultOptions(quick: boolean): BenchOptions {
+  if (quick)
+    return {
+      quick,
+      scenarios: [...SCENARIOS],
+      systems: ["ws", "socketio", "agentcast"],
+      sweep: { rates: [2_000, 5_000], durationMs: 2_000, clients: 200, drainMs: 5_000 },
+      idle: { counts: [1_000], clientProcesses: 2 },
+      isolation: { gateways: 4, clients: 200, rate: 1_000, durationMs: 2_000 },
+      storm: { clients: 500, tasks: 100, rate: 500, durationMs: 6_000, killAfterMs: 2_000, jitterMs: 500 },
+      fanout: { watchers: 200, rate: 50, durationMs: 2_000 },
+      outDir: "bench-results",
+    };
+  return {
+    quick,
+    scenarios: [...SCENARIOS],
+    systems: ["ws", "socketio", "agentcast"],
+    sweep: { rates: [5_000, 10_000, 20_000, 40_000, 80_000], durationMs: 5_000, clients: 1_000, drainMs: 15_000 },
+    idle: { counts: [10_000, 18_000], clientProcesses: 4 },
+    isolation: { gateways: 4, clients: 1_000, rate: 5_000, durationMs: 5_000 },
+    storm: { clients: 5_000, tasks: 1_000, rate: 2_000, durationMs: 15_000, killAfterMs: 5_000, jitterMs: 1_000 },
+    fanout: { watchers: 1_000, rate: 100, durationMs: 5_000 },
+    outDir: "bench-results",
+  };
+}

@@ -1,0 +1,89 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, release, totalmem } from "node:os";
+import { join } from "node:path";
+import { startRedisServer } from "@agentcast/testkit";
+import { parseArgs } from "./cli/args.js";
+import type { BenchOptions } from "./cli/options.js";
+import type { BenchResults } from "./report/results.js";
+import { formatTables } from "./report/table.js";
+import { runFanout } from "./scenarios/fanout.js";
+import { runIdle } from "./scenarios/idle.js";
+import { runIsolation } from "./scenarios/isolation.js";
+import { runStorm } from "./scenarios/storm.js";
+import { runSweep } from "./scenarios/sweep.js";
+
+function redisVersion(): string {
+  try {
+    return execFileSync("redis-server", ["--version"], { encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Runs the chosen scenarios against a fresh redis-server; never touches a shared Redis. */
+export async function runBench(o: BenchOptions, log: (s: string) => void = (s) => console.error(s)): Promise<BenchResults> {
+  const results: BenchResults = {
+    startedAt: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "unknown",
+      memoryGB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      redis: redisVersion(),
+      kernel: release(),
+    },
+    options: o,
+    errors: [],
+  };
+  const redis = await startRedisServer();
+  try {
+    for (const scenario of o.scenarios) {
+      log(`== ${scenario}`);
+      try {
+        if (scenario === "sweep") results.sweep = await runSweep(o, redis.url, log);
+        if (scenario === "idle") results.idle = await runIdle(o, redis.url, log);
+        if (scenario === "isolation") results.isolation = await runIsolation(o, redis.url, log);
+        if (scenario === "storm" && o.systems.includes("agentcast")) results.storm = await runStorm(o, redis.url, log);
+        if (scenario === "fanout") results.fanout = await runFanout(o, redis.url, log);
+      } catch (err) {
+        const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+        results.errors.push({ scenario, message });
+        log(`${scenario} failed: ${message}`);
+      }
+    }
+  } finally {
+    await redis[Symbol.asyncDispose]();
+  }
+  results.finishedAt = new Date().toISOString();
+  return results;
+}
+
+/** Writes bench-results/<timestamp>.json and latest.json under `dir`; returns the path. */
+export function writeResults(dir: string, results: BenchResults): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `bench-${results.startedAt.replace(/[:.]/g, "-")}.json`);
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  writeFileSync(file, json);
+  writeFileSync(join(dir, "latest.json"), json);
+  return file;
+}
+
+const isMain = process.argv[1]?.endsWith("/main.js") ?? false;
+if (isMain) {
+  let options: BenchOptions;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(2);
+  }
+  const results = await runBench(options);
+  const tables = formatTables(results);
+  process.stdout.write(`${tables}\n`);
+  // npm runs workspace scripts in the workspace: results go to the repository root's bench-results/.
+  const root = process.env.INIT_CWD ?? process.cwd();
+  if (options.outDir) console.error(`results: ${writeResults(join(root, options.outDir), results)}`);
+  process.exit(results.errors.length > 0 ? 1 : 0);
+}
