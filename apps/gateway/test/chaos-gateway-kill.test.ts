@@ -35,7 +35,7 @@ describe("chaos: a gateway is SIGKILLed mid-run with 1k clients", () => {
       }),
     );
     const reconnected = new Set<number>();
-    clients.forEach((c, i) => c.on("state", (s) => s === "reconnecting" && reconnected.add(i)));
+    for (const [i, c] of clients.entries()) c.on("state", (s) => s === "reconnecting" && reconnected.add(i));
     try {
       // One run per user, started by the user's first client; every client follows it.
       const taskIds = await Promise.all(clients.slice(0, USERS).map(async (c) => (await c.send("/slow /tools 12 what is 6*7")).taskId));

@@ -111,7 +111,7 @@ describe("the publishable packages install and work outside the repository", () 
     }[];
     const files = Object.fromEntries(entries.map((e) => [e.name, e.files.map((f) => f.path)]));
     expect(files["@agentcast/client"]).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "package.json"]));
-    expect(files["@agentcast/testkit"]).toEqual(expect.arrayContaining(["dist/index.js", "launcher/agent-worker.mjs"]));
+    expect(files["@agentcast/testkit"]).toEqual(expect.arrayContaining(["dist/index.js", "dist/stack/entries.js"]));
     expect(files["@agentcast/cli"]).toEqual(expect.arrayContaining(["bin/agentcast.mjs", "dist/main.js", "dist/index.d.ts", "README.md"]));
     for (const list of Object.values(files)) expect(list.filter((f) => f.startsWith("src/") || f.startsWith("test/"))).toEqual([]);
 
