@@ -9,7 +9,7 @@ import {
   userRoom,
 } from "@agentcast/protocol";
 import { startMetricsServer, watchRedisLiveness, watchRedisOutages, withTimeout } from "@agentcast/runtime";
-import { createKeys, EventLog, RUN_QUEUE_NAME, type RunJobData, TaskStore } from "@agentcast/store";
+import { createKeys, EventLog, MessageIds, RUN_QUEUE_NAME, type RunJobData, TaskStore } from "@agentcast/store";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -124,6 +124,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   const runs = new RunService({
     tasks,
     queue,
+    messageIds: new MessageIds(cmd, keys, config.HISTORY_TTL_SECONDS),
     notifyTaskCreated: (userId, notice) => io?.to(userRoom(userId)).emit("task_created", notice),
     logger,
   });

@@ -11,6 +11,7 @@ import {
 } from "@agentcast/protocol";
 import { io, type Socket } from "socket.io-client";
 import { AgentcastError } from "./errors.js";
+import { newMessageId, resendWhileUnanswered } from "./resend.js";
 import { TaskHandle } from "./task-handle.js";
 import { TaskStream } from "./task-stream.js";
 
@@ -34,6 +35,8 @@ export interface ClientOptions {
   commandTimeoutMs?: number;
   /** Events kept per task for handles opened later. */
   maxEventsPerTask?: number;
+  /** Attempts of `send` when its answer is lost (timeout, dropped connection); the same messageId each time. */
+  sendAttempts?: number;
 }
 
 type TypedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -77,6 +80,7 @@ export class AgentcastClient {
       reconnectJitter: 0.5,
       commandTimeoutMs: 10_000,
       maxEventsPerTask: 5_000,
+      sendAttempts: 3,
       ...options,
     };
     const { getToken, token } = this.opts;
@@ -115,10 +119,16 @@ export class AgentcastClient {
     return () => this.listeners[event].delete(fn);
   }
 
-  /** Sends a message: a new task, or a follow-up run with `taskId`. The task is followed from here on. */
-  async send(text: string, opts: { taskId?: string } = {}): Promise<{ taskId: string; runId: string }> {
+  /**
+   * Sends a message: a new task, or a follow-up run with `taskId`. The task is followed from here on.
+   * It carries a `messageId` (yours, or a random one): if the answer is lost to a dropped connection
+   * the message is sent again after reconnecting, and the gateway hands back the run it already started.
+   */
+  async send(text: string, opts: { taskId?: string; messageId?: string } = {}): Promise<{ taskId: string; runId: string }> {
     const known = opts.taskId ? this.streams.get(opts.taskId) : undefined;
-    const res = await this.command("user_message", opts.taskId ? { text, taskId: opts.taskId } : { text });
+    const messageId = opts.messageId ?? newMessageId();
+    const payload = opts.taskId ? { text, taskId: opts.taskId, messageId } : { text, messageId };
+    const res = await resendWhileUnanswered(() => this.command("user_message", payload), this.opts.sendAttempts);
     // The gateway put this socket in the task room (from the task's lastSeq) before queueing the run:
     // track the task now. A new task starts at 0. A follow-up on a task we did not follow starts where
     // the ack says, or (acks without lastSeq) where the run's own agent_started says — never at 0,

@@ -20,6 +20,8 @@ export const commandSchemas = {
   user_message: z.strictObject({
     text: z.string().trim().min(1, "must not be empty").max(LIMITS.maxTextChars),
     taskId: id.optional(),
+    /** The client's id for this message: resending it (same id) never starts a second run. */
+    messageId: id.optional(),
   }),
   subscribe: z.strictObject({
     taskId: id,
@@ -54,7 +56,7 @@ export function isCommandName(value: unknown): value is CommandName {
 
 /** Successful ack bodies, per command. */
 export interface CommandResults {
-  user_message: { taskId: string; runId: string };
+  user_message: { taskId: string; runId: string; duplicate?: true };
   subscribe: { taskId: string; lastSeq: number; truncated?: true; firstSeq?: number };
   unsubscribe: { taskId: string };
   cancel: { taskId: string; runId: string };

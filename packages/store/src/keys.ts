@@ -13,6 +13,8 @@ export interface Keys {
   readonly gateways: string;
   userTasks(userId: string): string;
   userTaskCounter(userId: string): string;
+  /** What a client message id (user_message.messageId) started, so a resent message is not run twice. */
+  message(userId: string, messageId: string): string;
   /** Classic pub/sub channel gateways use to tell workers about cancels and answers. */
   readonly controlChannel: string;
   /** BullMQ key prefix. */
@@ -29,6 +31,7 @@ export function createKeys(prefix = "ac"): Keys {
     gateways: `${prefix}:gateways`,
     userTasks: (userId) => `${prefix}:user:{${userId}}:tasks`,
     userTaskCounter: (userId) => `${prefix}:user:{${userId}}:count`,
+    message: (userId, messageId) => `${prefix}:user:{${userId}}:msg:${messageId}`,
     controlChannel: `${prefix}:control`,
     queuePrefix: `${prefix}:bull`,
   };

@@ -13,12 +13,18 @@ async function ownTask(ctx: CommandContext, taskId: string) {
 }
 
 export const handlers: { [C in CommandName]: Handler<C> } = {
-  async user_message(ctx, { text, taskId }) {
+  async user_message(ctx, { text, taskId, messageId }) {
     let replay: (() => Promise<void>) | undefined;
-    const started = await ctx.runs.start(ctx.userId, text, taskId, async (id, lastSeq) => {
-      // In the room (confirmed) before the job exists, so the run's first event reaches this pod.
-      ({ replay } = await ctx.subscriptions.subscribe(ctx.socket, id, lastSeq));
-    });
+    const started = await ctx.runs.start(
+      ctx.userId,
+      text,
+      taskId,
+      async (id, lastSeq) => {
+        // In the room (confirmed) before the job exists, so the run's first event reaches this pod.
+        ({ replay } = await ctx.subscriptions.subscribe(ctx.socket, id, lastSeq));
+      },
+      messageId,
+    );
     return { body: started, ...(replay ? { after: replay } : {}) };
   },
 

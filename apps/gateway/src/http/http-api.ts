@@ -79,7 +79,9 @@ async function handle(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespon
       const tooBig = parsed.error.issues.some((i) => i.code === "too_big");
       return sendError(res, tooBig ? "payload_too_large" : "invalid_payload", parsed.error.issues[0]?.message);
     }
-    const started = await deps.runs.start(userId, parsed.data.text, parsed.data.taskId);
+    const header = req.headers["idempotency-key"];
+    const messageId = parsed.data.messageId ?? (typeof header === "string" && ID_PATTERN.test(header) ? header : undefined);
+    const started = await deps.runs.start(userId, parsed.data.text, parsed.data.taskId, undefined, messageId);
     return sendJson(res, 202, started);
   }
   if (path === "/v1/tasks" && req.method === "GET") {
@@ -141,7 +143,7 @@ function applyCors(origins: readonly string[], req: IncomingMessage, res: Server
   if (!origins.includes("*") && !origins.includes(origin)) return;
   res.setHeader("access-control-allow-origin", origin);
   res.setHeader("vary", "origin");
-  res.setHeader("access-control-allow-headers", "authorization, content-type");
+  res.setHeader("access-control-allow-headers", "authorization, content-type, idempotency-key");
   res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
   res.setHeader("access-control-max-age", "600");
 }
