@@ -11,7 +11,7 @@ import {
 } from "@agentcast/protocol";
 import { io, type Socket } from "socket.io-client";
 import { AgentcastError } from "./errors.js";
-import { newMessageId, resendWhileUnanswered } from "./resend.js";
+import { afterRateLimits, backoffMs, newMessageId, resendWhileUnanswered } from "./retries.js";
 import { TaskHandle } from "./task-handle.js";
 import { TaskStream } from "./task-stream.js";
 
@@ -37,7 +37,14 @@ export interface ClientOptions {
   maxEventsPerTask?: number;
   /** Attempts of `send` when its answer is lost (timeout, dropped connection); the same messageId each time. */
   sendAttempts?: number;
+  /** A `rate_limited` command is sent again after the gateway's hint if that is at most this long… */
+  rateLimitMaxWaitMs?: number;
+  /** …up to this many times. */
+  rateLimitRetries?: number;
 }
+
+/** Tries of a resubscribe refused for a retryable reason, with backoff, before the handle is told (`error`). */
+const SUBSCRIBE_ATTEMPTS = 8;
 
 type TypedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type ClientEvents = {
@@ -81,6 +88,8 @@ export class AgentcastClient {
       commandTimeoutMs: 10_000,
       maxEventsPerTask: 5_000,
       sendAttempts: 3,
+      rateLimitMaxWaitMs: 15_000,
+      rateLimitRetries: 3,
       ...options,
     };
     const { getToken, token } = this.opts;
@@ -177,8 +186,16 @@ export class AgentcastClient {
     this.setState("disconnected");
   }
 
-  /** Sends a command once connected; resolves with the ack body or throws AgentcastError. */
+  /**
+   * Sends a command once connected; resolves with the ack body or throws AgentcastError. A command
+   * refused as `rate_limited` was not carried out, so it is sent again after the gateway's
+   * `retryAfterMs` when that is at most `rateLimitMaxWaitMs` (up to `rateLimitRetries` times).
+   */
   async command<C extends CommandName>(name: C, payload: unknown): Promise<CommandResults[C]> {
+    return afterRateLimits(() => this.commandOnce(name, payload), this.opts.rateLimitRetries, this.opts.rateLimitMaxWaitMs);
+  }
+
+  private async commandOnce<C extends CommandName>(name: C, payload: unknown): Promise<CommandResults[C]> {
     await this.connected();
     let ack: Ack<CommandResults[C]>;
     try {
@@ -190,7 +207,7 @@ export class AgentcastClient {
     }
     if (!ack.ok) {
       const code = isErrorCode(ack.error.code) ? ack.error.code : "internal_error";
-      throw new AgentcastError(code, ack.error.message, ERROR_CODES[code].retryable);
+      throw new AgentcastError(code, ack.error.message, ERROR_CODES[code].retryable, ack.error.retryAfterMs);
     }
     return ack;
   }
@@ -231,12 +248,26 @@ export class AgentcastClient {
     await this.resubscribe(stream);
   }
 
+  /**
+   * (Re)subscribes a followed task from its last seq. A retryable refusal (timeout, unavailable, …) is
+   * tried again with backoff while the task is still followed and the connection is up — a handle
+   * must never be left silently without events; after a reconnect `onEstablished` starts over anyway.
+   */
   private async resubscribe(stream: TaskStream): Promise<void> {
-    try {
-      const ack = await this.command("subscribe", { taskId: stream.taskId, sinceSeq: stream.lastSeq });
-      if (ack.truncated && ack.firstSeq !== undefined) stream.skipTo(ack.firstSeq - 1);
-    } catch (err) {
-      this.emit("error", err instanceof AgentcastError ? err : new AgentcastError("internal_error", String(err), true));
+    for (let attempt = 0; attempt < SUBSCRIBE_ATTEMPTS; attempt++) {
+      if (this.closedByUser || this.currentState !== "connected" || this.streams.get(stream.taskId) !== stream) return;
+      try {
+        const ack = await this.command("subscribe", { taskId: stream.taskId, sinceSeq: stream.lastSeq });
+        if (ack.truncated && ack.firstSeq !== undefined) stream.skipTo(ack.firstSeq - 1);
+        return;
+      } catch (err) {
+        const error = err instanceof AgentcastError ? err : new AgentcastError("internal_error", String(err), true);
+        if (!error.retryable || attempt === SUBSCRIBE_ATTEMPTS - 1) {
+          this.emit("error", error);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, backoffMs(attempt, this.opts.reconnectDelayMs, this.opts.reconnectDelayMaxMs)));
+      }
     }
   }
 

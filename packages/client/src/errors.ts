@@ -6,6 +6,8 @@ export class AgentcastError extends Error {
     readonly code: ErrorCode | "timeout" | "closed",
     message: string,
     readonly retryable: boolean,
+    /** With `rate_limited`: when the same command can succeed. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = "AgentcastError";

@@ -1,4 +1,4 @@
-import type { EventEnvelope, EventType } from "@agentcast/protocol";
+import type { EnvelopeOf, EventEnvelope, EventType } from "@agentcast/protocol";
 import type { TaskStream } from "./task-stream.js";
 
 type Listener = (e: EventEnvelope) => void;
@@ -38,7 +38,9 @@ export class TaskHandle implements AsyncIterable<EventEnvelope> {
     return this.seen;
   }
 
-  /** Listens for one event type, or every event with "*". Returns an unsubscribe function. */
+  /** Listens for one event type (typed: `e.data` is that type's payload), or every event with "*". Returns an unsubscribe function. */
+  on<T extends EventType>(type: T, fn: (e: EnvelopeOf<T>) => void): () => void;
+  on(type: "*", fn: Listener): () => void;
   on(type: EventType | "*", fn: Listener): () => void {
     let set = this.listeners.get(type);
     if (!set) {

@@ -22,3 +22,24 @@ export async function resendWhileUnanswered<T>(send: () => Promise<T>, attempts:
     }
   }
 }
+
+/**
+ * Runs `send` again after a `rate_limited` refusal — the command was not carried out, so sending it
+ * again is always safe — when the gateway's `retryAfterMs` is at most `maxWaitMs`, up to `retries` times.
+ */
+export async function afterRateLimits<T>(send: () => Promise<T>, retries: number, maxWaitMs: number): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      const wait = err instanceof AgentcastError && err.code === "rate_limited" ? err.retryAfterMs : undefined;
+      if (wait === undefined || wait > maxWaitMs || attempt >= retries) throw err;
+      await new Promise((r) => setTimeout(r, wait + Math.floor(Math.random() * 50)));
+    }
+  }
+}
+
+/** Exponential backoff with full jitter, bounded by `maxMs`. */
+export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
+  return Math.floor(Math.random() * Math.min(maxMs, baseMs * 2 ** attempt)) + 1;
+}
