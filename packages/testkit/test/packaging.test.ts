@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -32,8 +32,9 @@ const manifest = (dir: string) => JSON.parse(readFileSync(join(repo, dir, "packa
 /** Child env without the npm_* variables of the npm/npx running this test (they would redirect a nested npm). */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_")));
-  // This Node first on PATH: the bins' `#!/usr/bin/env node` and npm's engine checks use it.
-  return { ...env, PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}` };
+  // This Node first on PATH: the bins' `#!/usr/bin/env node` and npm's engine checks use it. HOME too:
+  // turbo runs tasks with a filtered environment, and an npm without HOME has no cache and downloads everything.
+  return { ...env, HOME: process.env.HOME ?? homedir(), PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ""}` };
 }
 
 function run(cmd: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
