@@ -18,7 +18,11 @@ export interface AgentcastTarget {
 }
 
 const kind = process.env.PUBLISHER ?? "emitter";
-const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 3, connectionName: `bench:${kind}` });
+const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
+  maxRetriesPerRequest: 3,
+  enableAutoPipelining: process.env.AUTOPIPELINE === "1",
+  connectionName: `bench:${kind}`,
+});
 const emitter = new Emitter(redis);
 const publisher = new EventPublisher(redis, {
   keys: createKeys("ac"),
