@@ -1,6 +1,6 @@
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
 import { startWorkerProcess } from "@agentcast/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Stack, startStack } from "./fixture.js";
 import { scrape, value } from "./metrics.js";
 
@@ -118,8 +118,11 @@ describe("every silent failure, induced for real, moves its counter by exactly t
     const [a0, a1] = await Promise.all([gateway(0), gateway(1)]);
     expect(gf(a0, "sequence_gap") - gf(g0, "sequence_gap")).toBe(1);
     expect(gf(a1, "sequence_gap") - gf(g1, "sequence_gap")).toBe(0);
-    expect(stack.gateways[0]?.child.output.some((l) => l.includes("client reported a sequence gap") && l.includes('"gotSeq":5'))).toBe(
-      true,
+    // The log line comes through the gateway's stdout pipe, which may trail the ack.
+    await vi.waitFor(() =>
+      expect(stack.gateways[0]?.child.output.some((l) => l.includes("client reported a sequence gap") && l.includes('"gotSeq":5'))).toBe(
+        true,
+      ),
     );
   });
 

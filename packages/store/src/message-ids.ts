@@ -14,6 +14,8 @@ export interface MessageOutcome {
 export type MessageClaim = { claimed: true } | { claimed: false; outcome: MessageOutcome | undefined };
 
 const PENDING = "pending";
+/** A claim whose gateway died before recording the run must not block the id for long. */
+const PENDING_TTL_SECONDS = 30;
 
 /**
  * Client message ids (`user_message.messageId`): a message sent again with the same id — because its
@@ -30,13 +32,13 @@ export class MessageIds {
   /** Claims `messageId` for `userId`, or returns what it already started (undefined while that is still in progress). */
   async claim(userId: string, messageId: string): Promise<MessageClaim> {
     const key = this.keys.message(userId, messageId);
-    if ((await this.redis.set(key, PENDING, "EX", this.ttlSeconds, "NX")) === "OK") return { claimed: true };
+    if ((await this.redis.set(key, PENDING, "EX", PENDING_TTL_SECONDS, "NX")) === "OK") return { claimed: true };
     const value = await this.redis.get(key);
     return { claimed: false, outcome: value && value !== PENDING ? (JSON.parse(value) as MessageOutcome) : undefined };
   }
 
   async record(userId: string, messageId: string, outcome: MessageOutcome): Promise<void> {
-    await this.redis.set(this.keys.message(userId, messageId), JSON.stringify(outcome), "EX", this.ttlSeconds, "XX");
+    await this.redis.set(this.keys.message(userId, messageId), JSON.stringify(outcome), "EX", this.ttlSeconds);
   }
 
   /** The run could not be started: free the id so the client's retry can start it. */

@@ -15,7 +15,6 @@ export interface RunServiceOptions {
   logger: Logger;
 }
 
-/** Starts runs — a new task, or a follow-up on the caller's idle task — for sockets and HTTP alike. */
 export interface StartedRun {
   taskId: string;
   runId: string;
@@ -26,6 +25,7 @@ export interface StartedRun {
 /** How long a resent message waits for the first one (same messageId) to finish starting its run. */
 const CLAIM_WAIT_MS = 3_000;
 
+/** Starts runs — a new task, or a follow-up on the caller's idle task — for sockets and HTTP alike. */
 export class RunService {
   constructor(private readonly opts: RunServiceOptions) {}
 
