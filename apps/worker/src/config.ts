@@ -32,7 +32,7 @@ export const workerConfigSchema = z.object({
   METRICS_HOST: z.string().min(1).default("0.0.0.0"),
   /** HISTORY_MAX_LEN: events retained per task (approximate trim). */
   HISTORY_MAX_LEN: z.coerce.number().int().min(100).default(10_000),
-  /** HISTORY_TTL_SECONDS: idle lifetime of a task and its history, refreshed on every event. */
+  /** HISTORY_TTL_SECONDS: idle lifetime of a task and its history, refreshed at each run's first and last event, at a question, and every 32 events between. */
   HISTORY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
   /** CONTROL_POLL_MS: how often a run re-checks Redis for a cancel or an answer it may have missed. */
   CONTROL_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),

@@ -5,7 +5,8 @@
 
 /**
  * Append one event to a task: check the run is the task's current one and has not ended, assign
- * seq (HINCRBY lastSeq), XADD to the history stream with id `<seq>-0`, refresh TTLs, update the
+ * seq (lastSeq + 1), XADD to the history stream with id `<seq>-0`, refresh TTLs (at a run's first and last
+ * event and every 32 events), update the
  * task state (running / final status, open question) and SPUBLISH to the task room — so history
  * order is delivery order, and the task is free the moment its terminal event exists.
  * KEYS: task, events, question
@@ -20,14 +21,18 @@ local t = redis.call('HMGET', KEYS[1], 'runId', 'status', 'lastEventId', 'lastSe
 if t[3] == ARGV[13] then return {tonumber(t[4]), -3} end
 if t[1] ~= runId then return {-1, 0} end
 if t[2] ~= 'queued' and t[2] ~= 'running' then return {-2, 0} end
-local seq = redis.call('HINCRBY', KEYS[1], 'lastSeq', 1)
+local seq = (tonumber(t[4]) or 0) + 1
 local env = ARGV[3] .. seq .. ARGV[4]
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[8], seq .. '-0', 'e', env)
 local ttl = tonumber(ARGV[9])
-redis.call('EXPIRE', KEYS[2], ttl)
-redis.call('EXPIRE', KEYS[1], ttl)
 local kind = ARGV[2]
-redis.call('HSET', KEYS[1], 'updatedAt', ARGV[10], 'lastEventId', ARGV[13])
+-- TTLs are refreshed at a run's first and last event, at a question (the user may take long to answer)
+-- and every 32 events between: a task stays alive while it is active, without two EXPIREs per event.
+if seq % 32 == 1 or kind == 'agent_started' or kind == 'agent_question' or ARGV[12] ~= '' or kind == 'agent_error' then
+  redis.call('EXPIRE', KEYS[2], ttl)
+  redis.call('EXPIRE', KEYS[1], ttl)
+end
+redis.call('HSET', KEYS[1], 'lastSeq', seq, 'updatedAt', ARGV[10], 'lastEventId', ARGV[13])
 if kind == 'agent_started' then
   redis.call('HSET', KEYS[1], 'status', 'running')
 elseif ARGV[12] ~= '' then

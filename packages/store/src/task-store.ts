@@ -25,7 +25,7 @@ export type TaskResult<T> = ({ ok: true } & T) | { ok: false; code: TaskRefusal 
 
 export interface TaskStoreOptions {
   keys: Keys;
-  /** Idle lifetime of a task and its history, refreshed on every event. */
+  /** Idle lifetime of a task and its history, refreshed at each run's first and last event, at a question, and every 32 events between. */
   historyTtlSeconds: number;
 }
 
