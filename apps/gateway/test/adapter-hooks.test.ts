@@ -35,8 +35,8 @@ async function startServer(withHook: boolean): Promise<Harness> {
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   const close = async () => {
     await io.close();
-    pub.disconnect();
-    sub.disconnect();
+    // quit, not disconnect: the adapter's closing SUNSUBSCRIBEs may still be in flight.
+    await Promise.allSettled([pub.quit(), sub.quit()]);
   };
   open.push(close);
   return { io, url, routed, close };

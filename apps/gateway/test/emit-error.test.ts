@@ -111,8 +111,9 @@ describe("emit_error: a socket whose transport write throws", () => {
     for (const c of clients) c.close();
     await io?.close();
     closeMetrics?.();
-    cmd?.disconnect();
-    sub?.disconnect();
+    // quit, not disconnect: the adapter's closing SUNSUBSCRIBEs are still in flight on `sub`, and a
+    // disconnect would reject them as unhandled errors.
+    await Promise.allSettled([cmd?.quit(), sub?.quit()]);
     await redis?.[Symbol.asyncDispose]();
   });
 
