@@ -3,16 +3,7 @@ import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { type EventEnvelope, PROTOCOL_VERSION, taskRoom } from "@agentcast/protocol";
 import { broadcastFrame } from "@agentcast/store";
-import {
-  type GatewayProcess,
-  GatewayTestClient,
-  type RedisServerHandle,
-  signDevToken,
-  startGatewayProcess,
-  startRedisServer,
-  startWorkerProcess,
-  type WorkerProcess,
-} from "@agentcast/testkit";
+import { type GatewayProcess, GatewayTestClient, type LocalStack, signDevToken, startLocalStack } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const CLI = fileURLToPath(new URL("../bin/agentcast.mjs", import.meta.url));
@@ -56,19 +47,13 @@ async function emitToRoom(redisUrl: string, e: EventEnvelope): Promise<void> {
 }
 
 describe("agentcast probe: what counts as a passing run", () => {
-  let redis: RedisServerHandle;
+  let stack: LocalStack;
   let gateway: GatewayProcess;
-  let worker: WorkerProcess;
   beforeAll(async () => {
-    redis = await startRedisServer();
-    gateway = await startGatewayProcess({ redisUrl: redis.url });
-    worker = await startWorkerProcess({ redisUrl: redis.url });
+    stack = await startLocalStack({ gateways: 1, workers: 1 });
+    gateway = stack.gateways[0] as GatewayProcess;
   });
-  afterAll(async () => {
-    await worker?.stop();
-    await gateway?.stop();
-    await redis?.[Symbol.asyncDispose]();
-  });
+  afterAll(() => stack?.stop());
 
   it("a run its user cancelled is exit 5 unless --expect-status cancelled", async () => {
     const token = await signDevToken("probe-cancel");
@@ -112,8 +97,7 @@ describe("agentcast probe: what counts as a passing run", () => {
 
   it("every event of another user fails the probe (exit 5), even when the whole run is someone else's", async () => {
     // A gateway with no worker: the only events are the ones this test emits, as a faulty worker would.
-    await using lonelyRedis = await startRedisServer();
-    await using lonely = await startGatewayProcess({ redisUrl: lonelyRedis.url });
+    await using lonely = await startLocalStack({ gateways: 1, workers: 0 });
     const token = await signDevToken("probe-victim");
     await using watcher = new GatewayTestClient({ url: lonely.url, token });
     await watcher.connect();
@@ -121,8 +105,8 @@ describe("agentcast probe: what counts as a passing run", () => {
     const notice = await watcher.waitFor("task_created", undefined, { timeoutMs: 10_000 });
     const { taskId, runId } = notice.payload as { taskId: string; runId: string };
     const base = { v: PROTOCOL_VERSION as typeof PROTOCOL_VERSION, taskId, runId, userId: "mallory", ts: Date.now() };
-    await emitToRoom(lonelyRedis.url, { ...base, id: "f1", seq: 1, type: "agent_started", data: { input: "not yours" } });
-    await emitToRoom(lonelyRedis.url, { ...base, id: "f2", seq: 2, type: "agent_completed", data: { status: "succeeded" } });
+    await emitToRoom(lonely.redisUrl, { ...base, id: "f1", seq: 1, type: "agent_started", data: { input: "not yours" } });
+    await emitToRoom(lonely.redisUrl, { ...base, id: "f2", seq: 2, type: "agent_completed", data: { status: "succeeded" } });
     const res = await probing;
     expect(res.code).toBe(5);
     const owner = checksOf(res).find((c) => c.name === "no other user's or task's events");

@@ -65,23 +65,18 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   const connections = () => io?.of("/").sockets.size ?? 0;
   const metrics = createGatewayMetrics(config.GATEWAY_ID, { connections, rooms: heldRooms, redisUp });
   const silentFailure = metrics.silentFailures.inc;
-  const redisOutages = watchRedisOutages(
-    [
-      ["cmd", cmd],
-      ["sub", sub],
-      ["queue", queueConn],
-    ],
-    { onOutage: () => silentFailure("redis_error"), logger },
-  );
+  const redisClients = [
+    ["cmd", cmd],
+    ["sub", sub],
+    ["queue", queueConn],
+  ] as const;
+  const redisOutages = watchRedisOutages(redisClients, { onOutage: () => silentFailure("redis_error"), logger });
   // A blackholed connection stays "ready" for hours: PING each one, reconnect those that do not answer.
-  const redisLiveness = watchRedisLiveness(
-    [
-      ["cmd", cmd],
-      ["sub", sub],
-      ["queue", queueConn],
-    ],
-    { intervalMs: config.REDIS_PING_INTERVAL_MS, timeoutMs: config.REDIS_PING_TIMEOUT_MS, logger },
-  );
+  const redisLiveness = watchRedisLiveness(redisClients, {
+    intervalMs: config.REDIS_PING_INTERVAL_MS,
+    timeoutMs: config.REDIS_PING_TIMEOUT_MS,
+    logger,
+  });
   const tasks = new TaskStore(cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
   const eventLog = new EventLog(cmd, keys);
   const queue = new Queue<RunJobData>(RUN_QUEUE_NAME, { connection: queueConn, prefix: keys.queuePrefix });
@@ -244,7 +239,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       redisOutages.stop(); // the connections close on purpose from here on
       redisLiveness.stop();
       await queue.close().catch(() => {});
-      for (const client of [cmd, sub, queueConn]) client.disconnect();
+      for (const [, client] of redisClients) client.disconnect();
     },
   };
 }

@@ -2,7 +2,6 @@
 // reset) mid-run. Without a liveness check the gateway's connections stay "ready" for hours while
 // nothing arrives — the worst kind of silent failure. It must notice within its ping timeout
 // (/readyz 503, a redis_error outage counted), and once the path heals fill its clients' gap from history.
-import { connect, createServer, type Server, type Socket } from "node:net";
 import { createClient } from "@agentcast/client";
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
 import {
@@ -11,60 +10,25 @@ import {
   signDevToken,
   startGatewayProcess,
   startRedisServer,
+  startTcpBalancer,
   startWorkerProcess,
+  type TcpBalancer,
   type WorkerProcess,
 } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scrape, value } from "./metrics.js";
-
-/** A TCP proxy that can stop moving bytes without closing anything (held, as TCP would retransmit them later). */
-async function blackholeProxy(targetPort: number) {
-  let holed = false;
-  const pairs = new Set<[Socket, Socket]>();
-  const server: Server = createServer((client) => {
-    const upstream = connect({ port: targetPort, host: "127.0.0.1" });
-    const pair: [Socket, Socket] = [client, upstream];
-    pairs.add(pair);
-    const drop = () => {
-      pairs.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("error", drop).on("close", drop);
-    upstream.on("error", drop).on("close", drop);
-    client.pipe(upstream).pipe(client);
-    if (holed) for (const s of pair) s.pause();
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  return {
-    port,
-    hole() {
-      holed = true;
-      for (const pair of pairs) for (const s of pair) s.pause();
-    },
-    heal() {
-      holed = false;
-      for (const pair of pairs) for (const s of pair) s.resume();
-    },
-    close: () => {
-      for (const pair of pairs) for (const s of pair) s.destroy();
-      return new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
 
 const terminal = (e: EventEnvelope) => e.type === "agent_completed" || e.type === "agent_error";
 const readyz = async (g: GatewayProcess) => (await fetch(`${g.url}/readyz`)).status;
 
 describe("chaos: a blackhole between a gateway and Redis", () => {
   let redis: RedisServerHandle;
-  let proxy: Awaited<ReturnType<typeof blackholeProxy>>;
+  let proxy: TcpBalancer;
   let gateway: GatewayProcess;
   let worker: WorkerProcess;
   beforeAll(async () => {
     redis = await startRedisServer();
-    proxy = await blackholeProxy(redis.port);
+    proxy = await startTcpBalancer({ backends: [redis.port] });
     [gateway, worker] = await Promise.all([
       startGatewayProcess({
         redisUrl: `redis://127.0.0.1:${proxy.port}`,
@@ -101,7 +65,7 @@ describe("chaos: a blackhole between a gateway and Redis", () => {
       while (followed.some((f) => f.seen.length < 3)) await new Promise((r) => setTimeout(r, 50));
       const before = await scrape(gateway.metricsPort);
 
-      proxy.hole();
+      proxy.blackhole(true);
       const holedAt = Date.now();
       let unreadyAfterMs = -1;
       while (Date.now() - holedAt < 10_000) {
@@ -115,7 +79,7 @@ describe("chaos: a blackhole between a gateway and Redis", () => {
       expect(unreadyAfterMs).toBeGreaterThan(0);
       expect(unreadyAfterMs).toBeLessThan(500 + 1_500 + 2_000);
       await new Promise((r) => setTimeout(r, 1_500)); // the runs go on meanwhile
-      proxy.heal();
+      proxy.blackhole(false);
 
       await Promise.race([
         Promise.all(followed.map((f) => f.done)),

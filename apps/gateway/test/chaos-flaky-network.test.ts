@@ -1,10 +1,11 @@
 // Chaos: 1,000 SDK clients behind a balancer lose their connections for 2 s every 15 s, for 2 minutes,
 // while their users' runs stream back to back. Every client must end holding every event of its
 // user's task — every run, each seq once, in order — nothing more.
-import { type AgentcastClient, createClient } from "@agentcast/client";
+import type { AgentcastClient } from "@agentcast/client";
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
-import { type LocalStack, signDevToken, startLocalStack } from "@agentcast/testkit";
+import { type LocalStack, signDevToken } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sdkClients, startLoadStack } from "./load-stack.js";
 
 const USERS = 50;
 const CLIENTS_PER_USER = 20;
@@ -32,28 +33,21 @@ async function taskHistory(baseUrl: string, token: string, taskId: string): Prom
 describe("chaos: 1k clients dropped for 2 s every 15 s while runs stream", () => {
   let stack: LocalStack;
   beforeAll(async () => {
-    stack = await startLocalStack({
-      gateways: 2,
-      workers: 1,
-      balancerPort: 0,
-      gatewayEnv: { CONNECT_RATE_PER_IP_PER_SEC: "100000", CONNECT_BURST_PER_IP: "100000", MAX_CONNECTIONS_PER_USER: "100" },
-      workerEnv: { WORKER_CONCURRENCY: String(USERS), DEMO_STEP_MS: "50" },
-    });
+    stack = await startLoadStack(USERS, 50);
   }, 60_000);
   afterAll(() => stack?.stop());
 
   it("100 % delivered, in order, to every client", { timeout: DURATION_MS + 120_000 }, async () => {
     const balancer = stack.balancer;
     if (!balancer) throw new Error("no balancer");
-    const clients: AgentcastClient[] = Array.from({ length: USERS * CLIENTS_PER_USER }, (_, i) =>
-      createClient({
-        url: stack.url,
-        getToken: () => signDevToken(`flaky-${i % USERS}`),
-        transports: ["websocket"],
+    const clients = sdkClients(
+      stack.url,
+      { users: USERS, perUser: CLIENTS_PER_USER, prefix: "flaky" },
+      {
         reconnectDelayMs: 250,
         reconnectDelayMaxMs: 1_000,
         commandTimeoutMs: 5_000,
-      }),
+      },
     );
     try {
       const drivers = clients.slice(0, USERS);

@@ -1,9 +1,9 @@
 // Chaos: one of two gateways is SIGKILLed mid-run under 1,000 SDK clients behind a balancer. Every
 // client must end with its task's complete run: gapless, duplicate-free, valid — nothing more.
-import { createClient } from "@agentcast/client";
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
-import { type LocalStack, signDevToken, startLocalStack } from "@agentcast/testkit";
+import type { LocalStack } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sdkClients, startLoadStack } from "./load-stack.js";
 
 const USERS = 100;
 const CLIENTS_PER_USER = 10;
@@ -12,27 +12,19 @@ const terminal = (e: EventEnvelope) => e.type === "agent_completed" || e.type ==
 describe("chaos: a gateway is SIGKILLed mid-run with 1k clients", () => {
   let stack: LocalStack;
   beforeAll(async () => {
-    stack = await startLocalStack({
-      gateways: 2,
-      workers: 1,
-      balancerPort: 0,
-      // All clients share 127.0.0.1 and reconnect at once: lift the per-IP and per-user connection limits.
-      gatewayEnv: { CONNECT_RATE_PER_IP_PER_SEC: "100000", CONNECT_BURST_PER_IP: "100000", MAX_CONNECTIONS_PER_USER: "100" },
-      workerEnv: { WORKER_CONCURRENCY: String(USERS), DEMO_STEP_MS: "80" },
-    });
+    stack = await startLoadStack(USERS, 80);
   }, 60_000);
   afterAll(() => stack?.stop());
 
   it("every client resumes on the surviving gateway and holds exactly its run", { timeout: 180_000 }, async () => {
     const [g1, g2] = stack.gateways as [(typeof stack.gateways)[0], (typeof stack.gateways)[0]];
-    const clients = Array.from({ length: USERS * CLIENTS_PER_USER }, (_, i) =>
-      createClient({
-        url: stack.url,
-        getToken: () => signDevToken(`kill-${i % USERS}`),
-        transports: ["websocket"],
+    const clients = sdkClients(
+      stack.url,
+      { users: USERS, perUser: CLIENTS_PER_USER, prefix: "kill" },
+      {
         reconnectDelayMs: 200,
         reconnectDelayMaxMs: 2_000,
-      }),
+      },
     );
     const reconnected = new Set<number>();
     for (const [i, c] of clients.entries()) c.on("state", (s) => s === "reconnecting" && reconnected.add(i));

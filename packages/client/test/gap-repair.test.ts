@@ -1,14 +1,5 @@
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
-import {
-  type GatewayProcess,
-  GatewayTestClient,
-  type RedisServerHandle,
-  signDevToken,
-  startGatewayProcess,
-  startRedisServer,
-  startWorkerProcess,
-  type WorkerProcess,
-} from "@agentcast/testkit";
+import { type GatewayProcess, GatewayTestClient, type LocalStack, signDevToken, startLocalStack } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentcastClient, createClient } from "../src/index.js";
 
@@ -42,19 +33,13 @@ async function follow(client: AgentcastClient, taskId: string): Promise<EventEnv
 }
 
 describe("gap handling against a real gateway", () => {
-  let redis: RedisServerHandle;
+  let stack: LocalStack;
   let gateway: GatewayProcess;
-  let worker: WorkerProcess;
   beforeAll(async () => {
-    redis = await startRedisServer();
-    gateway = await startGatewayProcess({ redisUrl: redis.url });
-    worker = await startWorkerProcess({ redisUrl: redis.url });
+    stack = await startLocalStack({ gateways: 1, workers: 1 });
+    gateway = stack.gateways[0] as GatewayProcess;
   });
-  afterAll(async () => {
-    await worker?.stop();
-    await gateway?.stop();
-    await redis?.[Symbol.asyncDispose]();
-  });
+  afterAll(() => stack?.stop());
 
   it("a live event lost on the way: the client reports the gap, re-subscribes from its lastSeq and ends with the whole run", async () => {
     const client = createClient({ url: gateway.url, token: await signDevToken("gap-user"), transports: ["websocket"] });

@@ -8,6 +8,11 @@ export interface TcpBalancer {
   cut(): void;
   /** Refuses new connections for `ms` (they are reset on accept): a network outage. */
   block(ms: number): void;
+  /**
+   * A blackhole (`true`) or its end (`false`): bytes stop moving both ways on every connection, old and
+   * new, but nothing is closed or reset — held, as TCP would retransmit them once the path heals.
+   */
+  blackhole(on: boolean): void;
   /** Connections currently proxied. */
   readonly open: number;
   close(): Promise<void>;
@@ -22,6 +27,7 @@ export async function startTcpBalancer(opts: { backends: number[]; port?: number
   let backends = [...opts.backends];
   let next = 0;
   let blockedUntil = 0;
+  let holed = false;
   const pairs = new Set<[Socket, Socket]>();
 
   const dial = (client: Socket, attempt: number) => {
@@ -45,6 +51,7 @@ export async function startTcpBalancer(opts: { backends: number[]; port?: number
       upstream.on("error", drop).on("close", drop);
       client.pipe(upstream).pipe(client);
       client.resume();
+      if (holed) for (const s of pair) s.pause();
     });
     upstream.once("error", () => {
       if (!connected) dial(client, attempt + 1); // refused: try the next backend
@@ -79,6 +86,10 @@ export async function startTcpBalancer(opts: { backends: number[]; port?: number
     },
     block(ms) {
       blockedUntil = Date.now() + ms;
+    },
+    blackhole(on) {
+      holed = on;
+      for (const pair of pairs) for (const s of pair) on ? s.pause() : s.resume();
     },
     get open() {
       return pairs.size;
