@@ -162,10 +162,10 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     confirmRoom,
     readPosition: (taskId) => eventLog.position(taskId),
     logger,
-    onDelivered: (envelope, replayed) => {
-      metrics.eventsDelivered.inc({ type: envelope.type });
+    onDelivered: (event, replayed) => {
+      metrics.eventsDelivered.inc({ type: event.type });
       if (replayed) metrics.eventsReplayed.inc();
-      else metrics.deliveryLag.observe(Math.max(0, Date.now() - envelope.ts) / 1000);
+      else metrics.deliveryLag.observe(Math.max(0, Date.now() - event.ts) / 1000);
     },
     onProblem: silentFailure,
     maxSubscriptionsPerSocket: config.MAX_SUBSCRIPTIONS_PER_SOCKET,

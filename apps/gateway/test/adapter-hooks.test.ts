@@ -12,12 +12,12 @@ import { Server, type Socket } from "socket.io";
 import { type Socket as ClientSocket, io as connect } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTaskEventAdapter, roomChannel } from "../src/adapter/task-event-adapter.js";
-import { EncodedEvent } from "../src/subscriptions/encoded-event.js";
+import { EncodedEvent, type OutboundEvent, RawEvent } from "../src/subscriptions/encoded-event.js";
 
 interface Harness {
   io: Server;
   url: string;
-  routed: { taskId: string; room: string; envelope: EventEnvelope }[];
+  routed: { taskId: string; room: string; event: OutboundEvent }[];
   close(): Promise<void>;
 }
 
@@ -30,7 +30,7 @@ async function startServer(withHook: boolean): Promise<Harness> {
   const routed: Harness["routed"] = [];
   const http = createServer();
   const io = new Server(http, { transports: ["websocket", "polling"] });
-  if (withHook) io.adapter(createTaskEventAdapter(pub, sub, (taskId, room, envelope) => routed.push({ taskId, room, envelope })));
+  if (withHook) io.adapter(createTaskEventAdapter(pub, sub, (taskId, room, event) => routed.push({ taskId, room, event })));
   await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   const close = async () => {
@@ -104,9 +104,52 @@ describe("task event adapter hook (sharded adapter, dynamic mode)", () => {
 
     expect(receivers).toBe(1);
     await vi.waitFor(() => expect(h.routed).toHaveLength(1));
-    expect(h.routed[0]).toEqual({ taskId, room: `task:{${taskId}}`, envelope });
+    const routed = h.routed[0] as Harness["routed"][number];
+    expect({ taskId: routed.taskId, room: routed.room }).toEqual({ taskId, room: `task:{${taskId}}` });
+    // Read off the raw bytes (no JSON.parse): seq, type and ts as published.
+    expect(routed.event).toBeInstanceOf(RawEvent);
+    expect({ seq: routed.event.seq, type: routed.event.type, ts: routed.event.ts }).toEqual({
+      seq: envelope.seq,
+      type: envelope.type,
+      ts: envelope.ts,
+    });
     await new Promise((r) => setTimeout(r, 100));
     expect(seen).toEqual([]); // the subscriptions decide per socket; the adapter wrote nothing itself
+    // Written as it came, the client gets exactly the published envelope.
+    routed.event.writeTo(await serverSocket(h.io, c));
+    await vi.waitFor(() => expect(seen).toEqual([envelope]));
+  });
+
+  it("parses a task event in another layout the adapter's way (JSON), and still routes it to onTaskEvent", async () => {
+    const h = await startServer(true);
+    const c = await client(h.url, ["websocket"]);
+    const room = "task:{t-other}";
+    (await serverSocket(h.io, c)).join(room);
+    await subscribed(room);
+    const envelope: EventEnvelope = {
+      v: 1,
+      id: "e-2",
+      seq: 3,
+      type: "agent_output",
+      taskId: "t-other",
+      runId: "r1",
+      userId: "u1",
+      ts: 5,
+      data: { delta: "x" },
+    };
+    const message = {
+      uid: "emitter",
+      nsp: "/",
+      type: 3,
+      data: { opts: { rooms: [room], except: [], flags: {} }, packet: { type: 2, data: ["event", envelope], nsp: "/" } },
+    };
+    const probe = new Redis(redis.url);
+    open.push(async () => void probe.disconnect());
+    await probe.spublish(roomChannel(room), JSON.stringify(message));
+    await vi.waitFor(() => expect(h.routed).toHaveLength(1));
+    const routed = h.routed[0]?.event;
+    expect(routed).toBeInstanceOf(EncodedEvent);
+    expect((routed as EncodedEvent).envelope).toEqual(envelope);
   });
 
   it("leaves every other broadcast to the adapter: user-room notices still reach sockets on other pods", async () => {
@@ -151,5 +194,28 @@ describe("EncodedEvent (encode once, write to many)", () => {
     // The adapter pre-built one websocket frame for all websocket sockets (Socket.IO's own broadcast path).
     const packetOpts = encode.mock.calls[0]?.[1] as { wsPreEncodedFrame?: unknown };
     expect(packetOpts.wsPreEncodedFrame).toBeDefined();
+  });
+
+  it("RawEvent writes the same payload and websocket frame as the adapter's _encode of the parsed envelope", async () => {
+    const h = await startServer(false);
+    const json = Buffer.from(JSON.stringify(envelope));
+    const raw = new RawEvent(envelope.seq, envelope.type, envelope.ts, json);
+    const written: { packets: unknown[]; opts: Record<string, unknown> }[] = [];
+    const fake = { client: { writeToEngine: (packets: unknown[], opts: Record<string, unknown>) => written.push({ packets, opts }) } };
+    raw.writeTo(fake as unknown as Socket);
+    raw.writeTo(fake as unknown as Socket);
+    const opts: Record<string, unknown> = {};
+    const adapter = h.io.of("/").adapter as unknown as { _encode(p: unknown, o: Record<string, unknown>): unknown[] };
+    const expected = adapter._encode({ type: 2, data: ["event", envelope], nsp: "/" }, opts);
+    expect(written[0]?.packets).toEqual(expected);
+    const frame = (o: Record<string, unknown>) => Buffer.concat(o.wsPreEncodedFrame as Buffer[]);
+    expect(frame(written[0]?.opts ?? {}).equals(frame(opts))).toBe(true);
+    // Built once, shared by every socket.
+    expect(written[1]?.packets).toBe(written[0]?.packets);
+
+    const clients = [await client(h.url, ["websocket"]), await client(h.url, ["polling"])];
+    const received = clients.map((c) => new Promise((resolve) => c.once("event", resolve)));
+    for (const s of await Promise.all(clients.map((c) => serverSocket(h.io, c)))) raw.writeTo(s);
+    expect(await Promise.all(received)).toEqual([envelope, envelope]);
   });
 });

@@ -80,13 +80,13 @@ describe("emit_error: a socket whose transport write throws", () => {
       confirmRoom: async (room) => void (await sub.ssubscribe(roomChannel(room))),
       readPosition: (id) => eventLog.position(id),
       logger: pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line)) }),
-      onDelivered: (envelope, replayed) => {
-        registry.eventsDelivered.inc({ type: envelope.type });
+      onDelivered: (event, replayed) => {
+        registry.eventsDelivered.inc({ type: event.type });
         if (replayed) registry.eventsReplayed.inc();
       },
       onProblem: registry.silentFailures.inc,
     });
-    io.adapter(createTaskEventAdapter(cmd, sub, (id, room, envelope) => subscriptions.onLiveEvent(id, room, envelope)));
+    io.adapter(createTaskEventAdapter(cmd, sub, (id, room, event) => subscriptions.onLiveEvent(id, room, event)));
     io.on("connection", (socket) => {
       socket.on("subscribe", async (sinceSeq: number, ack: (lastSeq: number) => void) => {
         const { start, replay } = await subscriptions.subscribe(socket, taskId, sinceSeq);

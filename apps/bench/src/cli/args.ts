@@ -2,7 +2,8 @@ import type { SystemName } from "../systems/system.js";
 import { type BenchOptions, defaultOptions, SCENARIOS, type ScenarioName } from "./options.js";
 
 const USAGE = `usage: npm run bench -- [--quick] [--only sweep|idle|isolation|storm|fanout[,…]] [--rates 5000,10000]
-                      [--systems ws,socketio,agentcast] [--duration ms] [--clients n] [--out dir]`;
+                      [--systems ws,socketio,agentcast] [--duration ms] [--clients n] [--idle-counts 10000,18000]
+                      [--out dir]`;
 
 const list = (v: string | undefined, flag: string) => {
   if (!v) throw new Error(`${flag} needs a value\n${USAGE}`);
@@ -50,6 +51,10 @@ export function parseArgs(argv: string[]): BenchOptions {
         break;
       case "--clients":
         o.sweep.clients = positive(value ?? "", flag);
+        i++;
+        break;
+      case "--idle-counts":
+        o.idle.counts = list(value, flag).map((r) => positive(r, flag));
         i++;
         break;
       case "--out":

@@ -4,12 +4,14 @@ import { createShardedAdapter } from "@socket.io/redis-adapter";
 import type { Redis } from "ioredis";
 import type { Namespace } from "socket.io";
 import type { Adapter } from "socket.io-adapter";
+import { EncodedEvent, type OutboundEvent, RawEvent } from "../subscriptions/encoded-event.js";
+import { parseTaskFrame } from "./task-frame.js";
 
 /** ClusterAdapter MessageType.BROADCAST and socket.io-parser PacketType.EVENT. */
 const BROADCAST = 3;
 const EVENT_PACKET = 2;
 
-export type TaskEventHandler = (taskId: string, room: string, envelope: EventEnvelope) => void;
+export type TaskEventHandler = (taskId: string, room: string, event: OutboundEvent) => void;
 
 interface ClusterMessage {
   uid?: string;
@@ -27,18 +29,29 @@ interface ClusterMessage {
  * one change: a broadcast of `event` to a single `task:{id}` room is handed to `onTaskEvent`
  * instead of being written to every socket in the room. The gateway's subscriptions decide per
  * socket — deliver, hold back while the socket catches up on history, or drop a duplicate — so
- * each socket sees every seq once and in order. `test/adapter-hooks.test.ts` pins the hook
+ * each socket sees every seq once and in order. A message from our publish script is read off its
+ * raw bytes (`parseTaskFrame`: seq, type, ts; the envelope JSON is written to sockets as it is);
+ * any other message is parsed by the adapter as usual. `test/adapter-hooks.test.ts` pins both hooks
  * against the installed adapter.
  */
 export function createTaskEventAdapter(pub: Redis, sub: Redis, onTaskEvent: TaskEventHandler): (nsp: Namespace) => Adapter {
   const sharded = createShardedAdapter(pub, sub, { subscriptionMode: "dynamic" });
   // A plain function, not an arrow: Socket.IO calls it with `new`.
   return function taskEventAdapter(nsp: Namespace) {
-    const adapter = sharded(nsp) as unknown as Adapter & { onMessage(m: ClusterMessage, offset?: string): void };
+    const adapter = sharded(nsp) as unknown as Adapter & {
+      onMessage(m: ClusterMessage, offset?: string): void;
+      onRawMessage(raw: Buffer, channel: Buffer): void;
+    };
+    const originalRaw = adapter.onRawMessage.bind(adapter);
+    adapter.onRawMessage = (raw: Buffer, channel: Buffer) => {
+      const frame = Buffer.isBuffer(raw) && Buffer.isBuffer(channel) ? parseTaskFrame(raw, channel) : undefined;
+      if (frame) onTaskEvent(frame.taskId, frame.room, new RawEvent(frame.seq, frame.type, frame.ts, frame.envelopeJson));
+      else originalRaw(raw, channel);
+    };
     const original = adapter.onMessage.bind(adapter);
     adapter.onMessage = (message: ClusterMessage, offset?: string) => {
       const routed = routeOf(message);
-      if (routed) onTaskEvent(routed.taskId, routed.room, routed.envelope);
+      if (routed) onTaskEvent(routed.taskId, routed.room, new EncodedEvent(nsp, routed.envelope));
       else original(message, offset);
     };
     return adapter;

@@ -4,7 +4,7 @@ import type { EventLog } from "@agentcast/store";
 import type { Logger } from "pino";
 import type { Namespace, Socket } from "socket.io";
 import { CommandError } from "../commands/command-error.js";
-import { EncodedEvent } from "./encoded-event.js";
+import { EncodedEvent, type OutboundEvent } from "./encoded-event.js";
 
 const MAX_CONCURRENT_READS = 16;
 
@@ -16,7 +16,7 @@ interface Subscription {
   lastSeq: number;
   /** While true, live events are held in `pending` and history is being replayed. */
   catchingUp: boolean;
-  pending: EventEnvelope[];
+  pending: OutboundEvent[];
   /** Live events were dropped because `pending` was full; history must be read again. */
   overflowed: boolean;
   closed: boolean;
@@ -36,7 +36,7 @@ export interface TaskSubscriptionsOptions {
   /** The task's lastSeq and the seq of its oldest retained event. */
   readPosition: (taskId: string) => Promise<{ lastSeq: number; firstSeq: number | undefined }>;
   logger: Logger;
-  onDelivered?: (envelope: EventEnvelope, replayed: boolean) => void;
+  onDelivered?: (event: OutboundEvent, replayed: boolean) => void;
   /** Events were lost to this socket for good (history hole), or writing to it threw. */
   onProblem?: (kind: "sequence_gap" | "emit_error") => void;
   replayPageSize?: number;
@@ -140,26 +140,24 @@ export class TaskSubscriptions {
     this.bySocket.delete(socketId);
   }
 
-  /** A live event for a task room this pod holds (called by the adapter hook). */
-  onLiveEvent(taskId: string, room: string, envelope: EventEnvelope): void {
+  /** A live event for a task room this pod holds (called by the adapter hook); encoded once for all its sockets. */
+  onLiveEvent(taskId: string, room: string, event: OutboundEvent): void {
     const sids = this.opts.nsp.adapter.rooms.get(room);
     if (!sids) return;
-    let encoded: EncodedEvent | undefined; // built on first use, shared by every socket of the room
     for (const sid of sids) {
       const sub = this.bySocket.get(sid)?.get(taskId);
       const socket = this.opts.nsp.sockets.get(sid);
       if (!sub || !socket) continue;
       if (sub.catchingUp) {
-        if (sub.pending.length < this.maxPending) sub.pending.push(envelope);
+        if (sub.pending.length < this.maxPending) sub.pending.push(event);
         else sub.overflowed = true;
-      } else if (envelope.seq === sub.lastSeq + 1) {
-        encoded ??= new EncodedEvent(this.opts.nsp, envelope);
-        this.deliver(socket, sub, envelope, false, encoded);
-      } else if (envelope.seq > sub.lastSeq + 1) {
+      } else if (event.seq === sub.lastSeq + 1) {
+        this.deliver(socket, sub, event, false);
+      } else if (event.seq > sub.lastSeq + 1) {
         // A live message was lost (e.g. a Redis reconnect): fill the gap from history.
-        this.opts.logger.warn({ taskId, socketId: sid, lastSeq: sub.lastSeq, gotSeq: envelope.seq }, "live gap; replaying from history");
+        this.opts.logger.warn({ taskId, socketId: sid, lastSeq: sub.lastSeq, gotSeq: event.seq }, "live gap; replaying from history");
         sub.catchingUp = true;
-        sub.pending = [envelope];
+        sub.pending = [event];
         void this.catchUp(socket, sub);
       }
       // else: a duplicate of something already delivered
@@ -172,7 +170,7 @@ export class TaskSubscriptions {
    * its subscriptions end, and the client resumes from its last seq when it reconnects. A write that
    * throws is `emit_error`: the connection is closed at once, discarding what is queued on it.
    */
-  private deliver(socket: Socket, sub: Subscription, envelope: EventEnvelope, replayed: boolean, encoded?: EncodedEvent): void {
+  private deliver(socket: Socket, sub: Subscription, event: OutboundEvent, replayed: boolean): void {
     if (!socket.connected || socket.conn.readyState !== "open") {
       this.dropSocket(socket.id);
       return;
@@ -182,19 +180,19 @@ export class TaskSubscriptions {
       return;
     }
     try {
-      (encoded ?? new EncodedEvent(this.opts.nsp, envelope)).writeTo(socket);
+      event.writeTo(socket);
     } catch (err) {
       this.opts.onProblem?.("emit_error");
       this.opts.logger.error(
-        { err, taskId: sub.taskId, socketId: socket.id, seq: envelope.seq },
+        { err, taskId: sub.taskId, socketId: socket.id, seq: event.seq },
         "emit failed; closing the connection so the client resumes",
       );
       this.dropSocket(socket.id);
       socket.conn.close(true); // discard: writing is what failed
       return;
     }
-    sub.lastSeq = envelope.seq;
-    this.opts.onDelivered?.(envelope, replayed);
+    sub.lastSeq = event.seq;
+    this.opts.onDelivered?.(event, replayed);
   }
 
   /**
@@ -289,7 +287,7 @@ export class TaskSubscriptions {
             "history trimmed during replay",
           );
         }
-        this.deliver(socket, sub, e, true);
+        this.deliver(socket, sub, new EncodedEvent(this.opts.nsp, e), true);
       }
       if (page.length === this.pageSize) continue;
       // History is exhausted as of that read: merge the live events held back meanwhile.
