@@ -17,6 +17,8 @@ export const BENCH_GATEWAY_ENV: Record<string, string> = {
   RATE_LIMIT_USER_COMMANDS_PER_MIN: "1000000",
   HISTORY_TTL_SECONDS: "3600",
   DRAIN_WINDOW_MS: "0",
+  // Node/V8 flags for the gateway processes only (to measure a runtime lever); empty = the gateway's own.
+  ...(process.env.BENCH_GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS } : {}),
 };
 
 /** agentcast: real gateway processes (apps/gateway/dist/main.js) and the real EventPublisher in its own process. */
