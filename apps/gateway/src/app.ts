@@ -162,11 +162,8 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     confirmRoom,
     readPosition: (taskId) => eventLog.position(taskId),
     logger,
-    onDelivered: (event, replayed) => {
-      metrics.eventsDelivered.inc({ type: event.type });
-      if (replayed) metrics.eventsReplayed.inc();
-      else metrics.deliveryLag.observe(Math.max(0, Date.now() - event.ts) / 1000);
-    },
+    onDelivered: (event, replayed) =>
+      metrics.deliveries.count(event.type, replayed, replayed ? undefined : Math.max(0, Date.now() - event.ts) / 1000),
     onProblem: silentFailure,
     maxSubscriptionsPerSocket: config.MAX_SUBSCRIPTIONS_PER_SOCKET,
     maxOutboundBytes: config.MAX_OUTBOUND_BUFFER_BYTES,
@@ -218,7 +215,9 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     async start() {
       await new Promise<void>((resolve, reject) => {
         httpServer.once("error", reject);
-        httpServer.listen(config.PORT, config.HOST, () => resolve());
+        // A deep accept queue: after a pod dies its clients all reconnect at once, and connections the
+        // queue drops come back only after TCP's SYN retries (1 s, 3 s, 7 s, 15 s, 31 s).
+        httpServer.listen({ port: config.PORT, host: config.HOST, backlog: config.LISTEN_BACKLOG }, () => resolve());
       });
       const port = (httpServer.address() as AddressInfo).port;
       const m = await startMetricsServer(metrics.registry, config.METRICS_PORT, config.HOST);

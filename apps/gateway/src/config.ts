@@ -13,6 +13,8 @@ export const gatewayConfigSchema = z
     PORT: port(3000),
     /** HOST: interface to bind. */
     HOST: z.string().min(1).default("0.0.0.0"),
+    /** LISTEN_BACKLOG: TCP connections the kernel may queue for PORT before accept (capped by net.core.somaxconn). */
+    LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65_535).default(4096),
     /** REDIS_URL: Redis for pub/sub, history and the run queue. */
     REDIS_URL: z
       .string()

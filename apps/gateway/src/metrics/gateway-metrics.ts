@@ -1,5 +1,6 @@
 import { createSilentFailureCounter } from "@agentcast/runtime";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { DeliveryMeter } from "./delivery-meter.js";
 
 /** Live values the gauges read at scrape time. */
 export interface GatewayGaugeSources {
@@ -18,6 +19,25 @@ export function createGatewayMetrics(gatewayId: string, sources: GatewayGaugeSou
   registry.setDefaultLabels({ gateway_id: gatewayId });
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const eventsDelivered: Counter<"type"> = new Counter({
+    name: "agentcast_gateway_events_delivered_total",
+    help: "Agent events written to sockets (live and replayed), by type",
+    labelNames: ["type"] as const,
+    registers,
+    collect: (): void => deliveries.flushCounters(),
+  });
+  const eventsReplayed: Counter = new Counter({
+    name: "agentcast_gateway_events_replayed_total",
+    help: "Agent events written to sockets from history",
+    registers,
+    collect: (): void => deliveries.flushCounters(),
+  });
+  const deliveries: DeliveryMeter = new DeliveryMeter(eventsDelivered, eventsReplayed);
+  deliveries.registerLagHistogram(
+    registry,
+    "agentcast_gateway_delivery_lag_seconds",
+    "Live events: time from the worker's envelope ts to the gateway writing it to a socket",
+  );
   return {
     registry,
     silentFailures: createSilentFailureCounter(registry, "gateway"),
@@ -68,29 +88,16 @@ export function createGatewayMetrics(gatewayId: string, sources: GatewayGaugeSou
       labelNames: ["command", "outcome"] as const,
       registers,
     }),
-    eventsDelivered: new Counter({
-      name: "agentcast_gateway_events_delivered_total",
-      help: "Agent events written to sockets (live and replayed), by type",
-      labelNames: ["type"] as const,
-      registers,
-    }),
+    eventsDelivered,
     limits: new Counter({
       name: "agentcast_gateway_limits_total",
       help: "Requests refused or connections closed by a limit, by limit",
       labelNames: ["limit"] as const,
       registers,
     }),
-    eventsReplayed: new Counter({
-      name: "agentcast_gateway_events_replayed_total",
-      help: "Agent events written to sockets from history",
-      registers,
-    }),
-    deliveryLag: new Histogram({
-      name: "agentcast_gateway_delivery_lag_seconds",
-      help: "Live events: time from the worker's envelope ts to the gateway writing it to a socket",
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    }),
+    eventsReplayed,
+    /** Counts each event written to a socket: events_delivered_total, events_replayed_total, delivery_lag_seconds. */
+    deliveries,
   };
 }
 

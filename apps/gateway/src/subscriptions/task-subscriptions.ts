@@ -22,6 +22,12 @@ interface Subscription {
   closed: boolean;
 }
 
+/** What the slow-consumer bound reads of an Engine.IO connection: its write buffer and ws's buffered bytes. */
+interface EngineConnection {
+  writeBuffer: { data?: unknown }[];
+  transport: { socket?: { bufferedAmount?: number } };
+}
+
 export interface SubscriptionStart {
   lastSeq: number;
   truncated?: true;
@@ -61,6 +67,8 @@ export interface TaskSubscriptionsOptions {
 export class TaskSubscriptions {
   private readonly bySocket = new Map<string, Map<string, Subscription>>();
   private readonly closedAsSlow = new WeakSet<Socket>();
+  /** Bytes counted so far in each connection's current Engine.IO write buffer. */
+  private readonly queuedBytes = new WeakMap<EngineConnection, { buffer: unknown[]; scanned: number; bytes: number }>();
   /** History reads in flight, bounded so a mass resync (reconnect storm) cannot load every page at once. */
   private readsInFlight = 0;
   private readonly readWaiters: (() => void)[] = [];
@@ -202,16 +210,24 @@ export class TaskSubscriptions {
   private isBackedUp(socket: Socket): boolean {
     const max = this.opts.maxOutboundBytes;
     if (max === undefined) return false;
-    const conn = socket.conn as unknown as { writeBuffer: { data?: unknown }[]; transport: { socket?: { bufferedAmount?: number } } };
-    let bytes = conn.transport.socket?.bufferedAmount ?? 0;
+    const conn = socket.conn as unknown as EngineConnection;
+    const bytes = conn.transport.socket?.bufferedAmount ?? 0;
     if (bytes > max) return true;
-    if (conn.writeBuffer.length < 8) return false; // cheap common case
-    for (const packet of conn.writeBuffer) {
-      bytes +=
-        typeof packet.data === "string" ? packet.data.length : ((packet.data as { byteLength?: number } | undefined)?.byteLength ?? 0);
-      if (bytes > max) return true;
+    const queue = conn.writeBuffer;
+    if (queue.length < 8) return false; // cheap common case
+    // Engine.IO only pushes to its write buffer and replaces it on flush, so the bytes already counted
+    // in this buffer stay counted: each delivery adds only what was queued since (a backed-up socket
+    // in a fan-out would otherwise rescan its whole queue for every event).
+    let q = this.queuedBytes.get(conn);
+    if (!q || q.buffer !== queue || q.scanned > queue.length) {
+      q = { buffer: queue, scanned: 0, bytes: 0 };
+      this.queuedBytes.set(conn, q);
     }
-    return false;
+    for (; q.scanned < queue.length; q.scanned++) {
+      const data = queue[q.scanned]?.data;
+      q.bytes += typeof data === "string" ? data.length : ((data as { byteLength?: number } | undefined)?.byteLength ?? 0);
+    }
+    return bytes + q.bytes > max;
   }
 
   /**
