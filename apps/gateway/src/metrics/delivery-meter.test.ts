@@ -34,7 +34,7 @@ describe("DeliveryMeter (per-delivery counts added to the registry at scrape tim
     // Values on, between and beyond the bucket bounds, live and replayed, two event types.
     const lags = [0, 0.001, 0.0011, 0.005, 0.02, 0.05, 0.3, 1, 2.5, 4.99, 5, 7, 120];
     for (const [i, v] of lags.entries()) {
-      const type = i % 2 ? "agent_output" : "tool_started";
+      const type = i % 2 ? "agent_output" : "tool_executing";
       meter.count(type, false, v);
       delivered.inc({ type });
       lag.observe(v);
