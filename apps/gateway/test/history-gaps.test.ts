@@ -76,6 +76,31 @@ describe("sequence_gap from the gateway's own replay, and delivery lag buckets",
     expect(gaps(await gateway()) - gaps(g2)).toBe(0);
   });
 
+  it("replays history in any envelope layout: entries in another field order (an older worker) go through the JSON path", async () => {
+    const hal = await stack.client("hal");
+    const ack = await hal.command("user_message", { text: "/tools 1 what is 2*2" });
+    if (!ack.ok) throw new Error(JSON.stringify(ack));
+    const run = await hal.collectRun(ack.taskId);
+    expect(run.length).toBeGreaterThanOrEqual(6);
+    // Rewrite the stream with entries 2 and 4 in another layout (`id` before `seq`); the rest stay as the
+    // publish script wrote them.
+    const stream = keys.events(ack.taskId);
+    const original = await redis.xrange(stream, "-", "+");
+    await redis.del(stream);
+    for (const [entryId, fields] of original) {
+      const e = JSON.parse(fields[1] as string) as EventEnvelope;
+      const { v, id, seq, ...rest } = e;
+      await redis.xadd(stream, entryId, "e", seq === 2 || seq === 4 ? JSON.stringify({ v, id, seq, ...rest }) : (fields[1] as string));
+    }
+    const stored = await redis.xrange(stream, "-", "+");
+    expect(stored.map(([, f]) => (f[1] as string).slice(0, 12))).toContain('{"v":1,"id":');
+    expect(stored.map(([, f]) => (f[1] as string).slice(0, 13))).toContain('{"v":1,"seq":');
+
+    const again = await stack.client("hal");
+    expect(await again.command("subscribe", { taskId: ack.taskId })).toMatchObject({ ok: true, lastSeq: run.length });
+    expect(await again.collectRun(ack.taskId)).toEqual(run);
+  });
+
   describe("a hand-made run (real publish script; some live messages never sent)", () => {
     let taskId: string;
     let live: EventPublisher;

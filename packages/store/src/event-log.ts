@@ -15,6 +15,15 @@ export class EventLog {
     return rows.map(([, fields]) => JSON.parse(fields[1] as string) as EventEnvelope);
   }
 
+  /**
+   * Up to `limit` entries with seq > afterSeq, in seq order, as stored: the seq (from the entry id) and
+   * the envelope's JSON bytes, unparsed — what a gateway replays to a socket.
+   */
+  async readRawAfter(taskId: string, afterSeq: number, limit: number): Promise<{ seq: number; json: Buffer }[]> {
+    const rows = await this.redis.xrangeBuffer(this.keys.events(taskId), `${afterSeq + 1}-0`, "+", "COUNT", limit);
+    return rows.map(([id, fields]) => ({ seq: Number.parseInt(id.toString("latin1"), 10), json: fields[1] as Buffer }));
+  }
+
   /** seq of the oldest retained event, or undefined when nothing is retained. */
   async firstSeq(taskId: string): Promise<number | undefined> {
     const rows = await this.redis.xrange(this.keys.events(taskId), "-", "+", "COUNT", 1);

@@ -64,17 +64,27 @@ export function parseTaskFrame(raw: Buffer, channel: Buffer): TaskFrame | undefi
   const envStart = HEAD.length + roomLength + MID.length;
   const envEnd = raw.length - TAIL.length;
   if (!matchesAt(raw, HEAD.length + roomLength, MID) || envEnd <= envStart || !matchesAt(raw, envEnd, TAIL)) return undefined;
-  if (!matchesAt(raw, envStart, ENVELOPE_HEAD)) return undefined;
-  const seq = readInt(raw, envStart + ENVELOPE_HEAD.length);
-  if (!seq || !matchesAt(raw, seq[1], TYPE_MARK)) return undefined;
-  const typeStart = seq[1] + TYPE_MARK.length;
-  const typeEnd = raw.indexOf(QUOTE, typeStart);
-  if (typeEnd < 0 || typeEnd - typeStart > 32 || !matchesAt(raw, typeEnd, TS_MARK)) return undefined;
-  const type = raw.toString("latin1", typeStart, typeEnd);
-  const ts = readInt(raw, typeEnd + TS_MARK.length);
-  if (!isEventType(type) || !ts || raw[ts[1]] !== COMMA || raw[envEnd - 1] !== 0x7d) return undefined;
+  const head = readEnvelopeHead(raw, envStart, envEnd);
+  if (!head) return undefined;
   const room = channel.toString("latin1", roomStart, roomEnd);
   const taskId = taskIdOfRoom(room);
   if (!taskId) return undefined;
-  return { taskId, room, seq: seq[0], type, ts: ts[0], envelopeJson: raw.subarray(envStart, envEnd) };
+  return { taskId, room, ...head, envelopeJson: raw.subarray(envStart, envEnd) };
+}
+
+/**
+ * `seq`, `type` and `ts` of an envelope in `buf[start, end)` as our publish script writes it (`v`,
+ * `seq`, `type`, `ts` lead, in this order), without parsing the rest; undefined for any other layout.
+ */
+export function readEnvelopeHead(buf: Buffer, start: number, end: number): { seq: number; type: EventType; ts: number } | undefined {
+  if (end - start < ENVELOPE_HEAD.length || buf[end - 1] !== 0x7d || !matchesAt(buf, start, ENVELOPE_HEAD)) return undefined;
+  const seq = readInt(buf, start + ENVELOPE_HEAD.length);
+  if (!seq || !matchesAt(buf, seq[1], TYPE_MARK)) return undefined;
+  const typeStart = seq[1] + TYPE_MARK.length;
+  const typeEnd = buf.indexOf(QUOTE, typeStart);
+  if (typeEnd < 0 || typeEnd >= end || typeEnd - typeStart > 32 || !matchesAt(buf, typeEnd, TS_MARK)) return undefined;
+  const type = buf.toString("latin1", typeStart, typeEnd);
+  const ts = readInt(buf, typeEnd + TS_MARK.length);
+  if (!isEventType(type) || !ts || buf[ts[1]] !== COMMA) return undefined;
+  return { seq: seq[0], type, ts: ts[0] };
 }

@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from "node:crypto";
+import { createPublicKey, type KeyObject, type webcrypto } from "node:crypto";
 import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
 
 export type TokenFailure = "token_missing" | "token_invalid" | "token_expired";
@@ -23,8 +23,16 @@ export interface TokenVerifierOptions {
  * HS/RS confusion are refused.
  */
 export function createTokenVerifier(opts: TokenVerifierOptions): (token: string | undefined) => Promise<VerifiedToken> {
-  const keys = new Map<string, Uint8Array | KeyObject>();
-  if (opts.secret) keys.set("HS256", new TextEncoder().encode(opts.secret));
+  const keys = new Map<string, KeyObject | Promise<webcrypto.CryptoKey>>();
+  if (opts.secret) {
+    // Imported once: handed raw bytes, jose imports a CryptoKey on every verify (measured: 96–114 µs
+    // of CPU per HS256 token → 42–46 µs with the key imported once; `docs/benchmarks.md`).
+    const hmac = crypto.subtle.importKey("raw", new TextEncoder().encode(opts.secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "verify",
+    ]);
+    hmac.catch(() => {}); // a failed import fails each verify (token_invalid), never the process
+    keys.set("HS256", hmac);
+  }
   if (opts.publicKeyPem) {
     const key = createPublicKey(opts.publicKeyPem);
     const alg = key.asymmetricKeyType === "rsa" ? "RS256" : key.asymmetricKeyType === "ec" ? "ES256" : undefined;

@@ -19,6 +19,20 @@ redis.call('PEXPIRE', KEYS[1], window)
 return 0
 `;
 
+/**
+ * Registers a connection unless the user already holds ARGV[3] live ones (leases not yet expired),
+ * in one atomic step: two gateways accepting the same user at once cannot both take the last place.
+ * KEYS[1]: the user's connections (id → lease expiry). ARGV: nowMs, leaseMs, max, connectionId.
+ * Returns 1 when registered, 0 when the user is at the cap.
+ */
+const OPEN_CONNECTION = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[4])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+return 1
+`;
+
 const WINDOW_MS = 60_000;
 let takeSeq = 0;
 
@@ -38,6 +52,9 @@ export class UserLimits {
     if (typeof (redis as unknown as Record<string, unknown>).acSlidingTake !== "function") {
       redis.defineCommand("acSlidingTake", { numberOfKeys: 1, lua: SLIDING_TAKE });
     }
+    if (typeof (redis as unknown as Record<string, unknown>).acOpenConnection !== "function") {
+      redis.defineCommand("acOpenConnection", { numberOfKeys: 1, lua: OPEN_CONNECTION });
+    }
   }
 
   /** 0 when the command may run, else ms until the user may send the next one. */
@@ -50,16 +67,10 @@ export class UserLimits {
 
   /** Registers a connection unless the user already holds maxConnections live ones. */
   async openConnection(userId: string, connectionId: string, now = Date.now()): Promise<boolean> {
-    const key = this.connectionsKey(userId);
-    const res = await this.redis.multi().zremrangebyscore(key, "-inf", now).zcard(key).exec();
-    const count = Number(res?.[1]?.[1] ?? 0);
-    if (count >= this.maxConnections) return false;
-    await this.redis
-      .multi()
-      .zadd(key, now + this.connectionLeaseMs, connectionId)
-      .pexpire(key, this.connectionLeaseMs * 2)
-      .exec();
-    return true;
+    const open = (
+      this.redis as unknown as { acOpenConnection(k: string, now: number, lease: number, max: number, id: string): Promise<number> }
+    ).acOpenConnection;
+    return (await open.call(this.redis, this.connectionsKey(userId), now, this.connectionLeaseMs, this.maxConnections, connectionId)) === 1;
   }
 
   async closeConnection(userId: string, connectionId: string): Promise<void> {

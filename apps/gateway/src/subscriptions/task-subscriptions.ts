@@ -3,8 +3,9 @@ import { taskRoom } from "@agentcast/protocol";
 import type { EventLog } from "@agentcast/store";
 import type { Logger } from "pino";
 import type { Namespace, Socket } from "socket.io";
+import { readEnvelopeHead } from "../adapter/task-frame.js";
 import { CommandError } from "../commands/command-error.js";
-import { EncodedEvent, type OutboundEvent } from "./encoded-event.js";
+import { EncodedEvent, type OutboundEvent, RawEvent } from "./encoded-event.js";
 
 const MAX_CONCURRENT_READS = 16;
 
@@ -278,7 +279,7 @@ export class TaskSubscriptions {
     let failures = 0;
     let emptyGapRounds = 0;
     while (!sub.closed) {
-      let page: EventEnvelope[];
+      let page: OutboundEvent[];
       try {
         page = await this.readPage(sub);
       } catch (err) {
@@ -303,7 +304,7 @@ export class TaskSubscriptions {
             "history trimmed during replay",
           );
         }
-        this.deliver(socket, sub, new EncodedEvent(this.opts.nsp, e), true);
+        this.deliver(socket, sub, e, true);
       }
       if (page.length === this.pageSize) continue;
       // History is exhausted as of that read: merge the live events held back meanwhile.
@@ -334,15 +335,23 @@ export class TaskSubscriptions {
     }
   }
 
-  private async readPage(sub: Subscription): Promise<EventEnvelope[]> {
+  private async readPage(sub: Subscription): Promise<OutboundEvent[]> {
     if (this.readsInFlight >= MAX_CONCURRENT_READS) await new Promise<void>((resolve) => this.readWaiters.push(resolve));
     this.readsInFlight++;
     try {
-      return await this.opts.eventLog.readAfter(sub.taskId, sub.lastSeq, this.pageSize);
+      const rows = await this.opts.eventLog.readRawAfter(sub.taskId, sub.lastSeq, this.pageSize);
+      return rows.map((row) => this.replayable(row));
     } finally {
       this.readsInFlight--;
       this.readWaiters.shift()?.();
     }
+  }
+
+  /** A history entry as it is stored (no parse, no re-encode) when our publish script wrote it, else parsed. */
+  private replayable(row: { seq: number; json: Buffer }): OutboundEvent {
+    const head = readEnvelopeHead(row.json, 0, row.json.length);
+    if (head && head.seq === row.seq) return new RawEvent(head.seq, head.type, head.ts, row.json);
+    return new EncodedEvent(this.opts.nsp, JSON.parse(row.json.toString()) as EventEnvelope);
   }
 
   private remove(socket: Socket, taskId: string): void {
