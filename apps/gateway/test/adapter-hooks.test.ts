@@ -212,6 +212,14 @@ describe("EncodedEvent (encode once, write to many)", () => {
     expect(frame(written[0]?.opts ?? {}).equals(frame(opts))).toBe(true);
     // Built once, shared by every socket.
     expect(written[1]?.packets).toBe(written[0]?.packets);
+    // Held back for a socket that is catching up, it keeps bytes of its own, not the Redis read it came in.
+    const chunk = Buffer.from(`xxxx${JSON.stringify(envelope)}yyyy`);
+    const view = new RawEvent(envelope.seq, envelope.type, envelope.ts, chunk.subarray(4, chunk.length - 4));
+    const kept = view.detached();
+    expect(kept.envelopeJson.equals(view.envelopeJson)).toBe(true);
+    expect(kept.envelopeJson.buffer).not.toBe(chunk.buffer);
+    expect(kept.envelopeJson.buffer.byteLength).toBe(view.envelopeJson.length);
+    expect(view.detached()).toBe(kept); // one copy, shared by every subscription holding it
 
     const clients = [await client(h.url, ["websocket"]), await client(h.url, ["polling"])];
     const received = clients.map((c) => new Promise((resolve) => c.once("event", resolve)));

@@ -12,6 +12,8 @@ export interface OutboundEvent {
   readonly ts: number;
   /** Writes the event's `event` packet to the socket (encoded on first use, then shared). */
   writeTo(socket: Socket): void;
+  /** The same event holding only memory of its own, for keeping it past this tick (held back while a socket catches up). */
+  detached(): OutboundEvent;
 }
 
 /** The in-memory adapter's encoder: Socket.IO packet → Engine.IO payloads, plus a pre-built websocket frame. */
@@ -51,6 +53,10 @@ export class EncodedEvent implements OutboundEvent {
     return this.envelope.ts;
   }
 
+  detached(): OutboundEvent {
+    return this;
+  }
+
   writeTo(socket: Socket): void {
     this.packets ??= (this.nsp.adapter as unknown as PacketEncoder)._encode(
       { type: EVENT_PACKET, data: ["event", this.envelope], nsp: this.nsp.name },
@@ -74,13 +80,25 @@ const frameOf = (WebSocket as unknown as { Sender: { frame(data: Buffer, o: type
 export class RawEvent implements OutboundEvent {
   private packets: string[] | undefined;
   private readonly packetOpts: Record<string, unknown> = { preEncoded: true };
+  private copy: RawEvent | undefined;
 
   constructor(
     readonly seq: number,
     readonly type: EventType,
     readonly ts: number,
-    private readonly envelopeJson: Buffer,
+    /** The envelope's JSON; from the adapter hook, a view into the Redis read it arrived in. */
+    readonly envelopeJson: Buffer,
   ) {}
+
+  /** A copy of the bytes in a buffer of their own: a view kept for long would pin the whole Redis read it came in. */
+  detached(): RawEvent {
+    if (!this.copy) {
+      const own = Buffer.allocUnsafeSlow(this.envelopeJson.length);
+      this.envelopeJson.copy(own);
+      this.copy = new RawEvent(this.seq, this.type, this.ts, own);
+    }
+    return this.copy;
+  }
 
   writeTo(socket: Socket): void {
     if (!this.packets) {

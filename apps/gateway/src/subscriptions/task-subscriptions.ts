@@ -158,7 +158,7 @@ export class TaskSubscriptions {
       const socket = this.opts.nsp.sockets.get(sid);
       if (!sub || !socket) continue;
       if (sub.catchingUp) {
-        if (sub.pending.length < this.maxPending) sub.pending.push(event);
+        if (sub.pending.length < this.maxPending) sub.pending.push(event.detached());
         else sub.overflowed = true;
       } else if (event.seq === sub.lastSeq + 1) {
         this.deliver(socket, sub, event, false);
@@ -166,7 +166,7 @@ export class TaskSubscriptions {
         // A live message was lost (e.g. a Redis reconnect): fill the gap from history.
         this.opts.logger.warn({ taskId, socketId: sid, lastSeq: sub.lastSeq, gotSeq: event.seq }, "live gap; replaying from history");
         sub.catchingUp = true;
-        sub.pending = [event];
+        sub.pending = [event.detached()];
         void this.catchUp(socket, sub);
       }
       // else: a duplicate of something already delivered
