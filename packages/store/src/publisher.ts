@@ -1,10 +1,8 @@
 import { type EventData, type EventEnvelope, type EventType, PROTOCOL_VERSION, taskRoom } from "@agentcast/protocol";
 import type { Redis } from "ioredis";
-import { type BroadcastFrame, broadcastFrame, DEFAULT_CHANNEL_PREFIX } from "./adapter-wire.js";
+import { broadcastFrame, DEFAULT_CHANNEL_PREFIX } from "./adapter-wire.js";
 import type { Keys } from "./keys.js";
 import { type ScriptedRedis, withScripts } from "./redis-scripts.js";
-
-const MAX_CACHED_FRAMES = 10_000;
 
 export interface PublisherOptions {
   keys: Keys;
@@ -49,7 +47,6 @@ export class StaleRunError extends Error {
  */
 export class EventPublisher {
   private readonly redis: ScriptedRedis;
-  private readonly frames = new Map<string, BroadcastFrame>();
   constructor(
     redis: Redis,
     private readonly opts: PublisherOptions,
@@ -67,7 +64,7 @@ export class EventPublisher {
     // the rest (`apps/gateway/src/adapter/task-frame.ts`; anything else takes their JSON path).
     const envHead = `{"v":${PROTOCOL_VERSION},"seq":`;
     const envTail = `,${JSON.stringify({ type, ts, id, taskId, runId, userId, data }).slice(1)}`;
-    const frame = this.frameOf(taskId);
+    const frame = broadcastFrame(taskRoom(taskId), "event", this.opts.channelPrefix ?? DEFAULT_CHANNEL_PREFIX);
     const call = () =>
       this.redis.acPublishEvent(
         keys.task(taskId),
@@ -92,17 +89,6 @@ export class EventPublisher {
     if (seq === -2) throw new StaleRunError("ended", taskId, runId);
     const envelope = { v: PROTOCOL_VERSION, id, seq, type, taskId, runId, userId, ts, data } as EventEnvelope;
     return { envelope, receivers: Math.max(receivers, 0), duplicate: receivers === -3 };
-  }
-
-  /** The task room's broadcast wrapper; a worker publishes many events per task, so it is kept (bounded). */
-  private frameOf(taskId: string): BroadcastFrame {
-    let frame = this.frames.get(taskId);
-    if (!frame) {
-      if (this.frames.size >= MAX_CACHED_FRAMES) this.frames.clear();
-      frame = broadcastFrame(taskRoom(taskId), "event", this.opts.channelPrefix ?? DEFAULT_CHANNEL_PREFIX);
-      this.frames.set(taskId, frame);
-    }
-    return frame;
   }
 
   private async withRetry<T>(call: () => Promise<T>): Promise<T> {

@@ -13,7 +13,7 @@ export interface TaskFrame {
 }
 
 // The broadcast wrapper around the envelope, split around the room name (adapter-wire.ts is the one
-// definition; `test/task-frame.test.ts` checks both sides agree).
+// definition; `task-frame.test.ts` beside this file builds its messages with it).
 const MARK = "\u0000";
 const wrapper = broadcastFrame(MARK, "event");
 const [HEAD_TEXT, MID_TEXT] = wrapper.prefix.split(JSON.stringify(MARK)) as [string, string];
@@ -33,7 +33,7 @@ function matchesAt(buf: Buffer, offset: number, bytes: Buffer): boolean {
   return offset + bytes.length <= buf.length && buf.compare(bytes, 0, bytes.length, offset, offset + bytes.length) === 0;
 }
 
-/** Digits at `offset` up to `end` (exclusive): the number and where it stopped, or undefined. */
+/** The decimal digits at `offset` (at most 16): the number and where it stopped, or undefined if there are none. */
 function readInt(buf: Buffer, offset: number): [number, number] | undefined {
   let n = 0;
   let i = offset;

@@ -49,11 +49,11 @@ export class UserLimits {
     private readonly maxConnections: number,
     private readonly connectionLeaseMs = 60_000,
   ) {
-    if (typeof (redis as unknown as Record<string, unknown>).acSlidingTake !== "function") {
-      redis.defineCommand("acSlidingTake", { numberOfKeys: 1, lua: SLIDING_TAKE });
-    }
-    if (typeof (redis as unknown as Record<string, unknown>).acOpenConnection !== "function") {
-      redis.defineCommand("acOpenConnection", { numberOfKeys: 1, lua: OPEN_CONNECTION });
+    for (const [name, lua] of [
+      ["acSlidingTake", SLIDING_TAKE],
+      ["acOpenConnection", OPEN_CONNECTION],
+    ] as const) {
+      if (typeof (redis as unknown as Record<string, unknown>)[name] !== "function") redis.defineCommand(name, { numberOfKeys: 1, lua });
     }
   }
 
