@@ -1,4 +1,4 @@
-import type { RunReport } from "@agentcast/testkit";
+import type { RunReport } from "@agentcast/run-check";
 
 const esc = (s: string) =>
   s.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c] as string);

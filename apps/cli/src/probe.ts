@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { type AgentcastClient, AgentcastError, createClient } from "@agentcast/client";
 import { type EventEnvelope, type EventType, isEventType } from "@agentcast/protocol";
-import { DEFAULT_REQUIRED_EVENTS, type FinalStatus, formatReport, type RunReport, validateRun } from "@agentcast/testkit";
+import { DEFAULT_REQUIRED_EVENTS, FINAL_STATUSES, type FinalStatus, formatReport, type RunReport, validateRun } from "@agentcast/run-check";
 import { decodeJwt } from "jose";
 import { EXIT } from "./exit-codes.js";
 import { toJUnit } from "./junit.js";
@@ -153,8 +153,6 @@ export function parseExpect(list: string | undefined): EventType[] {
   if (bad.length > 0) throw new Error(`--expect: unknown event type(s): ${bad.join(", ")}`);
   return types as EventType[];
 }
-
-const FINAL_STATUSES: readonly FinalStatus[] = ["succeeded", "cancelled", "failed"];
 
 export function parseExpectStatus(list: string | undefined): FinalStatus[] {
   const statuses = (list ?? "succeeded")

@@ -21,7 +21,7 @@ function cli(args: string[]): Promise<CliResult> {
   });
 }
 
-type Check = { name: string; status: string; detail: string };
+type Check = { name: string; status: string; detail: string; rule?: string };
 const checksOf = (res: CliResult): Check[] => (JSON.parse(res.stdout) as { report: { checks: Check[] } }).report.checks;
 
 /** SPUBLISH over RESP (no Redis client needed). */
@@ -109,7 +109,7 @@ describe("agentcast probe: what counts as a passing run", () => {
     await emitToRoom(lonely.redisUrl, { ...base, id: "f2", seq: 2, type: "agent_completed", data: { status: "succeeded" } });
     const res = await probing;
     expect(res.code).toBe(5);
-    const owner = checksOf(res).find((c) => c.name === "no other user's or task's events");
-    expect(owner).toMatchObject({ status: "fail", detail: expect.stringContaining("belongs to user mallory") });
+    const owner = checksOf(res).find((c) => c.rule === "identity");
+    expect(owner).toMatchObject({ status: "fail", detail: expect.stringContaining("userId mallory is not the run's user probe-victim") });
   });
 });

@@ -89,6 +89,9 @@ describe("agentcast CLI, end to end", () => {
   it("1: usage errors; token prints a JWT the gateway accepts", async () => {
     expect((await cli(["probe"])).code).toBe(1);
     expect((await cli(["probe", gateway.url, "--token", token, "--expect", "agent_dancing"])).code).toBe(1);
+    const unsigned = await cli(["token", "--sub", "minted"], { JWT_SECRET: "" }); // no built-in secret
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toContain("token: --secret (or env JWT_SECRET) is required");
     const made = await cli(["token", "--sub", "minted", "--ttl", "5m"], {
       JWT_SECRET: "agentcast-dev-secret-not-for-production-0123456789",
     });

@@ -34,7 +34,16 @@ export {
   TERMINAL_EVENT_TYPES,
 } from "./events.js";
 export { ID_PATTERN, TASK_ROOM_PREFIX, taskIdOfRoom, taskRoom, USER_ROOM_PREFIX, userRoom } from "./rooms.js";
-export { RunRules, type RunViolation, validateRunEvents } from "./run-rules.js";
+export {
+  RUN_RULE_NAMES,
+  RUN_RULES,
+  type RuleViolation,
+  type RunRule,
+  RunRules,
+  type RunViolation,
+  type ValidateRunEventsOptions,
+  validateRunEvents,
+} from "./run-rules.js";
 export {
   type ClientToServerEvents,
   type ConnectErrorData,

@@ -1,16 +1,37 @@
 import { checkEventData, type EventEnvelope, type EventType, isEventType, isTerminalEventType } from "./events.js";
 
 /**
- * The rules every run obeys, as an incremental checker. The worker runs each event through it
- * before publishing (an event that breaks a rule is not sent); test tools run whole runs through
+ * The rules every run obeys, as data: a violation names its rule, so a check compares `rule`, never
+ * the English message. `RunRules` checks one event at a time (order, terminal, tool_pairing,
+ * progress, schema); `validateRunEvents` adds the rules about envelopes (seq, identity).
+ */
+export const RUN_RULES = {
+  order: "agent_started is the first event of a run and appears once",
+  terminal: "exactly one terminal event (agent_completed | agent_error), and it is the last",
+  tool_pairing:
+    "every tool_executing has exactly one later tool_completed with its toolCallId (same tool) before the terminal event; toolCallIds are unique within a run",
+  progress: "progress_update.percent is within 0-100 and never decreases",
+  schema: "every event has a known type and its data matches that type's schema",
+  seq: "seq rises by exactly 1 from one event of the run to the next",
+  identity: "all events of a run carry the same runId, taskId and userId (the run's owner)",
+} as const;
+
+export type RunRule = keyof typeof RUN_RULES;
+
+export const RUN_RULE_NAMES = Object.keys(RUN_RULES) as RunRule[];
+
+/** Which rule an event (or a run) breaks, and why in words for people. */
+export interface RuleViolation {
+  rule: RunRule;
+  message: string;
+}
+
+const violation = (rule: RunRule, message: string): RuleViolation => ({ rule, message });
+
+/**
+ * The per-event rules as an incremental checker. The worker runs each event through it before
+ * publishing (an event that breaks a rule is not sent); test tools run whole runs through
  * `validateRunEvents`.
- *
- * 1. `agent_started` is the first event of a run and appears once.
- * 2. Exactly one terminal event (`agent_completed` | `agent_error`), and it is the last.
- * 3. Every `tool_executing` has exactly one later `tool_completed` with its `toolCallId` (same tool)
- *    before the terminal event; toolCallIds are unique within a run.
- * 4. `progress_update.percent` is within 0–100 and never decreases.
- * 5. Every `data` matches its type's schema.
  */
 export class RunRules {
   private started = false;
@@ -19,42 +40,47 @@ export class RunRules {
   private readonly openTools = new Map<string, string>();
   private readonly seenToolCalls = new Set<string>();
 
-  /** Returns why `type`/`data` would break a rule at this point, or null if it may be published. */
-  check(type: string, data: unknown): string | null {
-    if (!isEventType(type)) return `unknown event type "${type}"`;
+  /** The rule `type`/`data` would break at this point, or null if it may be published. */
+  violation(type: string, data: unknown): RuleViolation | null {
+    if (!isEventType(type)) return violation("schema", `unknown event type "${type}"`);
+    const d = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
+    if (type === "progress_update" && typeof d.percent === "number" && !(d.percent >= 0 && d.percent <= 100))
+      return violation("progress", `progress_update.percent ${d.percent} is outside 0-100`);
     const bad = checkEventData(type, data);
-    if (bad) return `${type}: ${bad}`;
-    if (this.ended) return `${type} after the terminal event`;
-    if (!this.started && type !== "agent_started") return `${type} before agent_started`;
-    if (this.started && type === "agent_started") return "agent_started twice in one run";
-    const d = data as Record<string, unknown>;
+    if (bad) return violation("schema", `${type}: ${bad}`);
+    if (this.ended) return violation("terminal", `${type} after the terminal event`);
+    if (!this.started && type !== "agent_started") return violation("order", `${type} before agent_started`);
+    if (this.started && type === "agent_started") return violation("order", "agent_started twice in one run");
     switch (type) {
       case "tool_executing": {
         const id = d.toolCallId as string;
-        if (this.seenToolCalls.has(id)) return `toolCallId "${id}" reused`;
-        return null;
+        return this.seenToolCalls.has(id) ? violation("tool_pairing", `toolCallId "${id}" reused`) : null;
       }
       case "tool_completed": {
         const id = d.toolCallId as string;
         const tool = this.openTools.get(id);
-        if (tool === undefined) return `tool_completed for "${id}" which is not executing`;
-        if (tool !== d.tool) return `tool_completed for "${id}" names tool "${String(d.tool)}", expected "${tool}"`;
+        if (tool === undefined) return violation("tool_pairing", `tool_completed for "${id}" which is not executing`);
+        if (tool !== d.tool)
+          return violation("tool_pairing", `tool_completed for "${id}" names tool "${String(d.tool)}", expected "${tool}"`);
         return null;
       }
       case "progress_update": {
         const percent = d.percent as number;
-        if (percent < this.lastPercent) return `progress went down from ${this.lastPercent} to ${percent}`;
-        return null;
+        return percent < this.lastPercent ? violation("progress", `progress went down from ${this.lastPercent} to ${percent}`) : null;
       }
       default:
-        if (isTerminalEventType(type) && this.openTools.size > 0) {
-          return `${type} while tool calls are open: ${[...this.openTools.keys()].join(", ")}`;
-        }
+        if (isTerminalEventType(type) && this.openTools.size > 0)
+          return violation("tool_pairing", `${type} while tool calls are open: ${[...this.openTools.keys()].join(", ")}`);
         return null;
     }
   }
 
-  /** Records an event that passed `check`. */
+  /** Why `type`/`data` would break a rule at this point (the violation's message), or null if it may be published. */
+  check(type: string, data: unknown): string | null {
+    return this.violation(type, data)?.message ?? null;
+  }
+
+  /** Records an event that passed `check` (`validateRunEvents` also records one that broke order, terminal or tool_pairing). */
   apply(type: EventType, data: unknown): void {
     const d = data as Record<string, unknown>;
     if (type === "agent_started") this.started = true;
@@ -78,33 +104,44 @@ export class RunRules {
   }
 }
 
-export interface RunViolation {
+export interface RunViolation extends RuleViolation {
   /** seq of the offending event, or null for a rule about the run as a whole. */
   seq: number | null;
-  message: string;
+}
+
+export interface ValidateRunEventsOptions {
+  /** The user the run must belong to (default: the first event's userId). */
+  userId?: string;
 }
 
 /**
- * Checks one run's events (in the order received): the run rules, plus one runId, one task,
- * seq strictly +1 from event to event. Returns every violation found (empty = valid).
+ * Checks one run's events (in the order received) against every rule in `RUN_RULES` and returns each
+ * violation found (empty = valid). After a violation it goes on as if the event had been accepted
+ * (except a schema or progress violation: that data is not recorded), so one mistake is reported once,
+ * under its own rule, rather than cascading into the rules after it.
  */
-export function validateRunEvents(events: readonly EventEnvelope[]): RunViolation[] {
+export function validateRunEvents(events: readonly EventEnvelope[], opts: ValidateRunEventsOptions = {}): RunViolation[] {
+  const first = events[0];
+  if (!first) return [{ seq: null, rule: "terminal", message: "the run has no events" }];
   const violations: RunViolation[] = [];
   const rules = new RunRules();
-  const first = events[0];
-  if (!first) return [{ seq: null, message: "the run has no events" }];
+  const userId = opts.userId ?? first.userId;
   let prevSeq: number | null = null;
   for (const e of events) {
-    if (e.runId !== first.runId) violations.push({ seq: e.seq, message: `runId ${e.runId} differs from ${first.runId}` });
-    if (e.taskId !== first.taskId) violations.push({ seq: e.seq, message: `taskId ${e.taskId} differs from ${first.taskId}` });
-    if (prevSeq !== null && e.seq !== prevSeq + 1) {
-      violations.push({ seq: e.seq, message: `seq ${e.seq} follows ${prevSeq} (expected ${prevSeq + 1})` });
-    }
+    const at = (v: RuleViolation) => violations.push({ seq: e.seq, ...v });
+    if (e.runId !== first.runId) at(violation("identity", `runId ${e.runId} differs from ${first.runId}`));
+    if (e.taskId !== first.taskId) at(violation("identity", `taskId ${e.taskId} differs from ${first.taskId}`));
+    if (e.userId !== userId) at(violation("identity", `userId ${e.userId} is not the run's user ${userId}`));
+    if (prevSeq !== null && e.seq !== prevSeq + 1) at(violation("seq", `seq ${e.seq} follows ${prevSeq} (expected ${prevSeq + 1})`));
     prevSeq = e.seq;
-    const why = rules.check(e.type, e.data);
-    if (why) violations.push({ seq: e.seq, message: why });
-    else rules.apply(e.type, e.data);
+    const broken = rules.violation(e.type, e.data);
+    if (broken) at(broken);
+    if (broken?.rule !== "schema" && broken?.rule !== "progress") rules.apply(e.type, e.data);
   }
-  if (!rules.isEnded) violations.push({ seq: null, message: "the run has no terminal event" });
+  if (!rules.isEnded) {
+    violations.push({ seq: null, rule: "terminal", message: "the run has no terminal event" });
+    const open = rules.openToolCalls.map(([id, tool]) => `${id} (${tool})`);
+    if (open.length > 0) violations.push({ seq: null, rule: "tool_pairing", message: `tool calls never completed: ${open.join(", ")}` });
+  }
   return violations;
 }

@@ -1,4 +1,15 @@
-export { formatReport } from "./format-report.js";
+/** Run validation lives in @agentcast/run-check (the CLI uses it without the testkit); re-exported for tests. */
+export {
+  type CheckResult,
+  type CheckStatus,
+  DEFAULT_REQUIRED_EVENTS,
+  FINAL_STATUSES,
+  type FinalStatus,
+  formatReport,
+  type RunReport,
+  type ValidateRunOptions,
+  validateRun,
+} from "@agentcast/run-check";
 export {
   DEV_JWT_SECRET,
   GATEWAY_ENTRY,
@@ -17,12 +28,3 @@ export { type RedisServerHandle, startRedisServer } from "./stack/redis-server.j
 export { startTcpBalancer, type TcpBalancer } from "./stack/tcp-balancer.js";
 export { type CollectRunOptions, GatewayTestClient, type ReceivedMessage, type TestClientOptions } from "./test-client.js";
 export { signDevToken } from "./tokens.js";
-export {
-  type CheckResult,
-  type CheckStatus,
-  DEFAULT_REQUIRED_EVENTS,
-  type FinalStatus,
-  type RunReport,
-  type ValidateRunOptions,
-  validateRun,
-} from "./validate-run.js";

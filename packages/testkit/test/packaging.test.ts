@@ -5,10 +5,12 @@ import { homedir, tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { DEV_JWT_SECRET } from "../src/index.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const PACKAGES = {
   "@agentcast/protocol": "packages/protocol",
+  "@agentcast/run-check": "packages/run-check",
   "@agentcast/client": "packages/client",
   "@agentcast/testkit": "packages/testkit",
   "@agentcast/cli": "apps/cli",
@@ -71,6 +73,43 @@ function importsOf(dir: string): Set<string> {
   };
   for (const sub of ["dist", "bin"]) if (readdirSync(join(repo, dir)).includes(sub)) walk(join(repo, dir, sub));
   return found;
+}
+
+type NpmTree = { path?: string; dependencies?: Record<string, NpmTree> };
+
+/** Every package (name → installed path) in `name`'s dependency tree, from `npm ls --all --long --json`. */
+function closureOf(tree: NpmTree, name: string): Map<string, string> {
+  const found = new Map<string, string>();
+  const byName = new Map<string, string>();
+  const index = (t: NpmTree) => {
+    for (const [n, sub] of Object.entries(t.dependencies ?? {})) {
+      if (sub.path && !byName.has(n)) byName.set(n, sub.path);
+      index(sub);
+    }
+  };
+  index(tree);
+  const walk = (n: string, t: NpmTree | undefined) => {
+    if (found.has(n)) return;
+    found.set(n, t?.path ?? byName.get(n) ?? "");
+    for (const [child, sub] of Object.entries(t?.dependencies ?? {})) walk(child, sub);
+  };
+  walk(name, tree.dependencies?.[name]);
+  return found;
+}
+
+/** Files under `dir` (not following nested node_modules: those are packages of their own) whose text contains `needle`. */
+function filesContaining(dir: string, needle: string): string[] {
+  const hits: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) {
+        if (name !== "node_modules") walk(path);
+      } else if (readFileSync(path, "utf8").includes(needle)) hits.push(path);
+    }
+  };
+  walk(dir);
+  return hits;
 }
 
 describe("the publishable packages install and work outside the repository", () => {
@@ -193,5 +232,18 @@ describe("the publishable packages install and work outside the repository", () 
     expect(help.stdout).toContain("agentcast probe <url> --token <jwt>");
     const usage = await run(join(project, "node_modules/.bin/agentcast"), ["probe"], project);
     expect(usage.code).toBe(1); // the installed bin runs the real CLI: a usage error is exit 1
+
+    // The published CLI ships no test tooling: no testkit (dev JWT secret, Redis launcher, TCP balancer)
+    // anywhere in its installed dependency tree, and the dev secret in none of its installed files.
+    const listed = await npm(["ls", "--all", "--long", "--json"], project);
+    const tree = JSON.parse(listed.stdout) as NpmTree;
+    const cliTree = closureOf(tree, "@agentcast/cli");
+    expect([...cliTree.keys()].filter((n) => n.startsWith("@agentcast/"))).not.toContain("@agentcast/testkit");
+    expect([...cliTree.keys()]).toEqual(
+      expect.arrayContaining(["@agentcast/cli", "@agentcast/client", "@agentcast/protocol", "@agentcast/run-check"]),
+    );
+    const secretIn = (paths: Iterable<string>) => [...paths].flatMap((p) => filesContaining(p, DEV_JWT_SECRET));
+    expect(secretIn([join(project, "node_modules/@agentcast/testkit")]).length).toBeGreaterThan(0); // the search does find it
+    expect(secretIn(cliTree.values())).toEqual([]);
   }, 120_000);
 });

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from "@agentcast/protocol";
+import { type EventEnvelope, RUN_RULE_NAMES, type RunRule, validateRunEvents } from "@agentcast/protocol";
 import { describe, expect, it } from "vitest";
 import { formatReport } from "./format-report.js";
 import { validateRun } from "./validate-run.js";
@@ -18,12 +18,19 @@ const good: [string, unknown][] = [
 ];
 const status = (events: EventEnvelope[], name: string, opts = {}) =>
   validateRun(events, opts).checks.find((c) => c.name.startsWith(name))?.status;
+const failedRules = (events: EventEnvelope[]) =>
+  validateRun(events)
+    .checks.filter((c) => c.status === "fail")
+    .map((c) => c.rule);
+const before = good.slice(0, 2);
+const after = good.slice(4);
 
 describe("validateRun", () => {
-  it("passes a complete run", () => {
+  it("passes a complete run, with one check for every protocol run rule", () => {
     const report = validateRun(mk(good), { userId: "u1" });
     expect(report.ok).toBe(true);
     expect(report.checks.every((c) => c.status === "pass")).toBe(true);
+    expect(report.checks.flatMap((c) => (c.rule ? [c.rule] : [])).sort()).toEqual([...RUN_RULE_NAMES].sort());
   });
 
   it("catches a run missing tool_completed", () => {
@@ -81,6 +88,40 @@ describe("validateRun", () => {
     ).toBe("fail");
     expect(status(mk([...good, ["agent_error", { code: "x", message: "y", retryable: false }]]), "exactly one terminal")).toBe("fail");
     expect(status(mk([...good.slice(0, 5), ["agent_completed", { status: "maybe" }]]), "payloads")).toBe("fail");
+  });
+
+  // Runs the protocol's rules reject; the names say what slipped through when validateRun re-implemented them.
+  it.each<[string, [string, unknown][], RunRule]>([
+    [
+      "a tool_completed naming another tool",
+      [
+        ...before,
+        ["tool_executing", { toolCallId: "a", tool: "calc", args: {} }],
+        ["tool_completed", { toolCallId: "a", tool: "search", ok: true, durationMs: 1 }],
+        ...after,
+      ],
+      "tool_pairing",
+    ],
+    [
+      "a toolCallId used again after it completed",
+      [
+        ...good.slice(0, 4),
+        ["tool_executing", { toolCallId: "a", tool: "calc", args: {} }],
+        ["tool_completed", { toolCallId: "a", tool: "calc", ok: true, durationMs: 1 }],
+        ...after,
+      ],
+      "tool_pairing",
+    ],
+    ["an event after the terminal", [...good, ["agent_output", { delta: "late" }]], "terminal"],
+    ["agent_started twice", [good[0] as [string, unknown], ...good], "order"],
+    ["progress over 100", [...good.slice(0, 4), ["progress_update", { percent: 101, message: "" }], ...good.slice(5)], "progress"],
+    ["an unknown event type", [...good.slice(0, 5), ["agent_dancing", {}], ...good.slice(5)], "schema"],
+  ])("fails a run the protocol's rules reject, under the same rule: %s", (_name, specs, rule) => {
+    const events = mk(specs);
+    expect(validateRun(events).ok).toBe(false);
+    expect(validateRunEvents(events).map((v) => v.rule)).toEqual([rule]);
+    expect(failedRules(events)).toEqual([rule]);
+    expect(validateRun(events).violations.map((v) => v.rule)).toEqual([rule]);
   });
 
   it("says not observed — never pass — for what the run did not show, and the table is honest", () => {
