@@ -10,38 +10,17 @@ import {
   type TaskCreatedNotice,
 } from "@agentcast/protocol";
 import { io, type Socket } from "socket.io-client";
+import { type ClientOptions, type ResolvedOptions, withDefaults } from "./client-options.js";
+import { EarlyEvents } from "./early-events.js";
 import { AgentcastError } from "./errors.js";
+import { type Gap, Resyncs } from "./resyncs.js";
 import { afterRateLimits, backoffMs, newMessageId, resendWhileUnanswered } from "./retries.js";
 import { TaskHandle } from "./task-handle.js";
 import { TaskStream } from "./task-stream.js";
+import { TokenRefresh } from "./token-refresh.js";
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "disconnected";
-
-export interface ClientOptions {
-  /** Gateway (or load balancer) URL, e.g. https://agents.example.com */
-  url: string;
-  /** A fixed token, or… */
-  token?: string;
-  /** …a function asked for a token on every (re)connect — and again after `token_expired`. */
-  getToken?: () => string | Promise<string>;
-  /** Default ["websocket", "polling"]: websocket first (no sticky sessions needed), long-polling as fallback. */
-  transports?: ("websocket" | "polling")[];
-  path?: string;
-  /** Reconnect backoff: first delay, cap, and jitter factor (0–1). */
-  reconnectDelayMs?: number;
-  reconnectDelayMaxMs?: number;
-  reconnectJitter?: number;
-  /** How long a command waits for its ack (and for a connection first). */
-  commandTimeoutMs?: number;
-  /** Events kept per task for handles opened later. */
-  maxEventsPerTask?: number;
-  /** Attempts of `send` when its answer is lost (timeout, dropped connection); the same messageId each time. */
-  sendAttempts?: number;
-  /** A `rate_limited` command is sent again after the gateway's hint if that is at most this long… */
-  rateLimitMaxWaitMs?: number;
-  /** …up to this many times. */
-  rateLimitRetries?: number;
-}
+export type { ClientOptions } from "./client-options.js";
 
 /** Tries of a resubscribe refused for a retryable reason, with backoff, before the handle is told (`error`). */
 const SUBSCRIBE_ATTEMPTS = 8;
@@ -62,7 +41,10 @@ export class AgentcastClient {
   readonly socket: TypedSocket;
   private readonly streams = new Map<string, TaskStream>();
   private readonly handles = new Map<string, Set<TaskHandle>>();
-  private readonly early = new Map<string, EventEnvelope[]>();
+  private readonly early: EarlyEvents;
+  private readonly resyncs = new Resyncs((taskId, gap) => this.resyncOnce(taskId, gap));
+  /** Tasks this client is unsubscribing from because nobody follows them (one command in flight each). */
+  private readonly dropping = new Set<string>();
   private readonly listeners: { [K in keyof ClientEvents]: Set<(v: ClientEvents[K]) => void> } = {
     state: new Set(),
     task_created: new Set(),
@@ -73,25 +55,19 @@ export class AgentcastClient {
   private closedByUser = false;
   private authRetries = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly tokenRefresh: TokenRefresh;
   /** The token of the current connection (to schedule auth_refresh before it expires). */
   private currentToken: string | undefined;
-  private readonly opts: Required<Omit<ClientOptions, "token" | "getToken">> & Pick<ClientOptions, "token" | "getToken">;
+  private readonly opts: ResolvedOptions;
 
   constructor(options: ClientOptions) {
-    this.opts = {
-      transports: ["websocket", "polling"],
-      path: "/socket.io",
-      reconnectDelayMs: 500,
-      reconnectDelayMaxMs: 10_000,
-      reconnectJitter: 0.5,
-      commandTimeoutMs: 10_000,
-      maxEventsPerTask: 5_000,
-      sendAttempts: 3,
-      rateLimitMaxWaitMs: 15_000,
-      rateLimitRetries: 3,
-      ...options,
-    };
+    this.opts = withDefaults(options);
+    this.early = new EarlyEvents(this.opts.maxEarlyEvents);
+    this.tokenRefresh = new TokenRefresh(this.opts.getToken, async (fresh) => {
+      if (this.currentState !== "connected") return false;
+      await this.command("auth_refresh", { token: fresh });
+      return true;
+    });
     const { getToken, token } = this.opts;
     this.socket = io(this.opts.url, {
       path: this.opts.path,
@@ -137,18 +113,25 @@ export class AgentcastClient {
     const known = opts.taskId ? this.streams.get(opts.taskId) : undefined;
     const messageId = opts.messageId ?? newMessageId();
     const payload = opts.taskId ? { text, taskId: opts.taskId, messageId } : { text, messageId };
-    const res = await resendWhileUnanswered(() => this.command("user_message", payload), this.opts.sendAttempts);
-    // The gateway put this socket in the task room (from the task's lastSeq) before queueing the run:
-    // track the task now. A new task starts at 0. A follow-up on a task we did not follow starts where
-    // the ack says, or (acks without lastSeq) where the run's own agent_started says — never at 0,
-    // which would make the run's first seq look like a gap.
-    if (!known) {
-      const ackSeq = (res as { lastSeq?: unknown }).lastSeq;
-      if (!opts.taskId) this.stream(res.taskId, 0);
-      else if (typeof ackSeq === "number") this.stream(res.taskId, ackSeq);
-      else this.stream(res.taskId, 0, res.runId);
+    // Until the stream exists, the run's events that arrive are kept for it (bounded; see EarlyEvents).
+    const sendId = known ? undefined : this.early.begin(opts.taskId);
+    let stream: TaskStream | undefined;
+    try {
+      const res = await resendWhileUnanswered(() => this.command("user_message", payload), this.opts.sendAttempts);
+      // The gateway put this socket in the task room (from the task's lastSeq) before queueing the run:
+      // track the task now. A new task starts at 0. A follow-up on a task we did not follow starts where
+      // the ack says, or (acks without lastSeq) where the run's own agent_started says — never at 0,
+      // which would make the run's first seq look like a gap.
+      if (!known) {
+        const ackSeq = (res as { lastSeq?: unknown }).lastSeq;
+        if (!opts.taskId) stream = this.stream(res.taskId, 0);
+        else if (typeof ackSeq === "number") stream = this.stream(res.taskId, ackSeq);
+        else stream = this.stream(res.taskId, 0, res.runId);
+      }
+      return { taskId: res.taskId, runId: res.runId };
+    } finally {
+      if (sendId !== undefined) this.endSend(sendId, stream);
     }
-    return { taskId: res.taskId, runId: res.runId };
   }
 
   /** Follows a task from `sinceSeq` (default 0): history first, then live, every seq once and in order. */
@@ -176,11 +159,22 @@ export class AgentcastClient {
     return { runId: res.runId };
   }
 
+  /**
+   * What the client holds beyond each task's retained events, for monitoring: events kept for sends
+   * not yet answered (at most `maxEarlyEvents`, over `earlyTasks` tasks) and out-of-order events held
+   * while gaps are repaired (at most `maxHeldEventsPerTask` per task).
+   */
+  buffered(): { earlyTasks: number; earlyEvents: number; heldEvents: number } {
+    let heldEvents = 0;
+    for (const stream of this.streams.values()) heldEvents += stream.heldCount;
+    return { earlyTasks: this.early.tasks, earlyEvents: this.early.events, heldEvents };
+  }
+
   /** Closes the connection and every handle. */
   close(): void {
     this.closedByUser = true;
     clearTimeout(this.retryTimer);
-    clearTimeout(this.refreshTimer);
+    this.tokenRefresh.stop();
     for (const set of this.handles.values()) for (const h of [...set]) h.close();
     this.socket.close();
     this.setState("disconnected");
@@ -217,33 +211,55 @@ export class AgentcastClient {
     if (stream) return stream;
     stream = new TaskStream(taskId, sinceSeq, {
       maxRetained: this.opts.maxEventsPerTask,
-      onGap: (expected, got) => void this.repair(taskId, expected, got),
+      maxHeld: this.opts.maxHeldEventsPerTask,
+      // A gap the gateway should never produce: report it, then re-read from what we have.
+      onGap: (expectedSeq, gotSeq) => void this.resyncs.request(taskId, { expectedSeq, gotSeq }),
+      // Nothing past lastSeq was delivered: re-reading from there brings the dropped events back.
+      onHeldDropped: () => void this.resyncs.request(taskId),
     });
     if (startRunId) stream.startAtRun(startRunId);
     this.streams.set(taskId, stream);
     // A run's first events can arrive with (or before) the ack: adopt them.
-    const early = this.early.get(taskId) ?? [];
-    this.early.delete(taskId);
-    for (const e of early) stream.accept(e);
+    for (const e of this.early.take(taskId)) stream.accept(e);
     return stream;
   }
 
   private route(e: EventEnvelope): void {
     const stream = this.streams.get(e.taskId);
-    if (stream) {
-      stream.accept(e);
-      return;
-    }
-    const list = this.early.get(e.taskId) ?? [];
-    if (list.length < 1_000) list.push(e);
-    this.early.set(e.taskId, list);
+    if (stream) stream.accept(e);
+    else if (this.early.add(e) === "unexpected") this.dropTask(e.taskId);
   }
 
-  /** A gap the gateway should never produce: report it, then ask for a replay from what we have. */
-  private async repair(taskId: string, expectedSeq: number, gotSeq: number): Promise<void> {
+  /**
+   * A send ended. If events its stream needed were dropped at the `maxEarlyEvents` bound, the stream
+   * re-reads the task from what it has. Tasks whose early events no send can own any more are
+   * followed by nobody: stop receiving them.
+   */
+  private endSend(sendId: number, stream: TaskStream | undefined): void {
+    const { lossy, forgotten } = this.early.end(sendId);
+    if (lossy && stream) void this.resyncs.request(stream.taskId);
+    for (const taskId of forgotten) this.dropTask(taskId);
+  }
+
+  /**
+   * Events arrive for a task no stream follows and no send in flight can own (e.g. a send whose every
+   * answer was lost): unsubscribe, so that the gateway stops sending them and a later `subscribe`
+   * replays the task from its `sinceSeq` instead of finding the socket already subscribed.
+   */
+  private dropTask(taskId: string): void {
+    if (this.streams.has(taskId) || this.early.followsUp(taskId) || this.dropping.has(taskId)) return;
+    if (this.currentState !== "connected") return; // a new connection holds no subscriptions
+    this.dropping.add(taskId);
+    void this.command("unsubscribe", { taskId })
+      .catch(() => {})
+      .finally(() => this.dropping.delete(taskId));
+  }
+
+  /** Re-reads a followed task from its last seq (after reporting `gap`): unsubscribe, then subscribe from lastSeq. */
+  private async resyncOnce(taskId: string, gap: Gap | undefined): Promise<void> {
     const stream = this.streams.get(taskId);
-    if (!stream || this.currentState !== "connected") return;
-    await this.command("report_gap", { taskId, expectedSeq, gotSeq }).catch(() => {});
+    if (!stream || this.currentState !== "connected") return; // a reconnect resubscribes every stream
+    if (gap) await this.command("report_gap", { taskId, ...gap }).catch(() => {});
     await this.command("unsubscribe", { taskId }).catch(() => {});
     await this.resubscribe(stream);
   }
@@ -277,7 +293,7 @@ export class AgentcastClient {
     if (set && set.size === 0 && !this.closedByUser) {
       this.handles.delete(handle.taskId);
       this.streams.delete(handle.taskId);
-      void this.command("unsubscribe", { taskId: handle.taskId }).catch(() => {});
+      this.dropTask(handle.taskId);
     }
   }
 
@@ -285,7 +301,7 @@ export class AgentcastClient {
     this.everConnected = true;
     this.authRetries = 0;
     this.setState("connected");
-    this.scheduleRefresh();
+    this.tokenRefresh.schedule(this.currentToken);
     // A new connection knows nothing of our tasks (including those subscribed before the first
     // connect): resume each from the last seq we delivered.
     for (const stream of this.streams.values()) void this.resubscribe(stream);
@@ -314,29 +330,6 @@ export class AgentcastClient {
     }
     // Transport errors: socket.io-client's manager retries with backoff by itself.
     this.setState(this.everConnected ? "reconnecting" : "connecting");
-  }
-
-  /** With getToken: swap in a fresh token shortly before the current one expires (no reconnect). */
-  private scheduleRefresh(): void {
-    clearTimeout(this.refreshTimer);
-    const exp = expiryOf(this.currentToken);
-    if (!this.opts.getToken || exp === undefined) return;
-    const lifetimeMs = exp * 1000 - Date.now();
-    const inMs = Math.max(0, lifetimeMs - Math.min(30_000, lifetimeMs / 5));
-    this.refreshTimer = setTimeout(
-      async () => {
-        try {
-          const fresh = await this.opts.getToken?.();
-          if (!fresh || this.currentState !== "connected") return;
-          await this.command("auth_refresh", { token: fresh });
-          this.currentToken = fresh;
-          this.scheduleRefresh();
-        } catch {
-          // The server disconnects at expiry; the reconnect asks getToken again.
-        }
-      },
-      Math.min(inMs, 2 ** 31 - 1),
-    );
   }
 
   private retryLater(attempt: number): void {
@@ -374,18 +367,6 @@ export class AgentcastClient {
 
   private emit<K extends keyof ClientEvents>(event: K, value: ClientEvents[K]): void {
     for (const fn of this.listeners[event]) fn(value);
-  }
-}
-
-/** The `exp` claim of a JWT (seconds), without verifying it. */
-function expiryOf(token: string | undefined): number | undefined {
-  const payload = token?.split(".")[1];
-  if (!payload) return undefined;
-  try {
-    const json = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as { exp?: unknown };
-    return typeof json.exp === "number" ? json.exp : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,7 +1,7 @@
 import type { EventEnvelope } from "@agentcast/protocol";
 import { describe, expect, it } from "vitest";
 import { TaskHandle } from "./task-handle.js";
-import { TaskStream } from "./task-stream.js";
+import { TaskStream, type TaskStreamOptions } from "./task-stream.js";
 
 const ev = (seq: number): EventEnvelope =>
   ({
@@ -16,6 +16,15 @@ const ev = (seq: number): EventEnvelope =>
     data: { delta: String(seq) },
   }) as EventEnvelope;
 
+/** Options with a large held bound, unless a test sets its own. */
+const opts = (o: Partial<TaskStreamOptions> = {}): TaskStreamOptions => ({
+  maxRetained: 100,
+  onGap: () => {},
+  maxHeld: 1_000,
+  onHeldDropped: () => {},
+  ...o,
+});
+
 const collect = (stream: TaskStream) => {
   const got: number[] = [];
   stream.listen((e) => got.push(e.seq));
@@ -25,7 +34,7 @@ const collect = (stream: TaskStream) => {
 describe("TaskStream", () => {
   it("startAtRun: starts where the run's agent_started says, skipping earlier runs, without a gap", () => {
     const gaps: [number, number][] = [];
-    const s = new TaskStream("t", 0, { maxRetained: 100, onGap: (a, b) => gaps.push([a, b]) });
+    const s = new TaskStream("t", 0, opts({ onGap: (a, b) => gaps.push([a, b]) }));
     s.startAtRun("r2");
     const got = collect(s);
     const of = (seq: number, runId: string, type: EventEnvelope["type"] = "agent_output") => ({ ...ev(seq), runId, type }) as EventEnvelope;
@@ -40,7 +49,7 @@ describe("TaskStream", () => {
 
   it("delivers in order exactly once, holding early events until the gap fills", () => {
     const gaps: [number, number][] = [];
-    const s = new TaskStream("t", 0, { maxRetained: 100, onGap: (a, b) => gaps.push([a, b]) });
+    const s = new TaskStream("t", 0, opts({ onGap: (a, b) => gaps.push([a, b]) }));
     const got = collect(s);
     for (const seq of [1, 2, 2, 4, 5, 3, 1, 6, 5]) s.accept(ev(seq));
     expect(got).toEqual([1, 2, 3, 4, 5, 6]);
@@ -50,7 +59,7 @@ describe("TaskStream", () => {
   });
 
   it("starts after sinceSeq and can skip a truncated range", () => {
-    const s = new TaskStream("t", 10, { maxRetained: 100, onGap: () => {} });
+    const s = new TaskStream("t", 10, opts());
     const got = collect(s);
     s.accept(ev(10));
     s.accept(ev(20));
@@ -60,7 +69,7 @@ describe("TaskStream", () => {
   });
 
   it("retains at most maxRetained events", () => {
-    const s = new TaskStream("t", 0, { maxRetained: 3, onGap: () => {} });
+    const s = new TaskStream("t", 0, opts({ maxRetained: 3 }));
     for (let i = 1; i <= 5; i++) s.accept(ev(i));
     expect(s.retained.map((e) => e.seq)).toEqual([3, 4, 5]);
   });
@@ -68,7 +77,7 @@ describe("TaskStream", () => {
 
 describe("TaskHandle", () => {
   it("gives a late handle the retained events after its sinceSeq, then live ones, via on() and iteration", async () => {
-    const s = new TaskStream("t", 0, { maxRetained: 100, onGap: () => {} });
+    const s = new TaskStream("t", 0, opts());
     for (let i = 1; i <= 3; i++) s.accept(ev(i));
     const h = new TaskHandle(s, 1, () => {});
     const viaOn: number[] = [];

@@ -5,11 +5,19 @@ export interface TaskStreamOptions {
   maxRetained: number;
   /** Called once per gap: seq `got` arrived while `expected` is still missing. */
   onGap: (expected: number, got: number) => void;
+  /** Out-of-order events held at most while a gap is open; one more drops them all (see `onHeldDropped`). */
+  maxHeld: number;
+  /**
+   * Held events were dropped (more than `maxHeld` waited for a missing seq): nothing after `lastSeq`
+   * has been delivered, so re-reading the task from `lastSeq` (a resubscribe) recovers them all.
+   */
+  onHeldDropped: (dropped: number) => void;
 }
 
 /**
  * One task's events in seq order, exactly once: duplicates are dropped, early events are held
  * until the gap before them fills (the second line of defence behind the gateway's own ordering).
+ * At most `maxHeld` are held: beyond that they are dropped and the owner re-reads from `lastSeq`.
  */
 export class TaskStream {
   lastSeq: number;
@@ -42,7 +50,7 @@ export class TaskStream {
     if (this.anchorRunId !== undefined) {
       if (e.runId !== this.anchorRunId) return;
       if (e.type !== "agent_started") {
-        this.held.set(e.seq, e); // cannot come first from the gateway; kept until the start arrives
+        this.hold(e); // cannot come first from the gateway; kept until the start arrives
         return;
       }
       this.anchorRunId = undefined;
@@ -50,7 +58,7 @@ export class TaskStream {
     }
     if (e.seq <= this.lastSeq || this.held.has(e.seq)) return;
     if (e.seq !== this.lastSeq + 1) {
-      this.held.set(e.seq, e);
+      if (!this.hold(e)) return;
       if (this.reportedGapAt !== this.lastSeq + 1) {
         this.reportedGapAt = this.lastSeq + 1;
         this.opts.onGap(this.lastSeq + 1, e.seq);
@@ -74,6 +82,11 @@ export class TaskStream {
     return this.held.size > 0;
   }
 
+  /** How many events are held back waiting for a missing seq (at most `maxHeld`). */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
   listen(fn: (e: EventEnvelope) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
@@ -81,6 +94,19 @@ export class TaskStream {
 
   get listenerCount(): number {
     return this.listeners.size;
+  }
+
+  /** Holds `e`, or — when `maxHeld` are already held — drops them all and `e`, and says so. */
+  private hold(e: EventEnvelope): boolean {
+    if (this.held.has(e.seq)) return true;
+    if (this.held.size < this.opts.maxHeld) {
+      this.held.set(e.seq, e);
+      return true;
+    }
+    const dropped = this.held.size + 1;
+    this.held.clear();
+    this.opts.onHeldDropped(dropped);
+    return false;
   }
 
   private flushHeld(): void {

@@ -4,6 +4,7 @@ export type TaskStatus = "idle" | "running" | "waiting_for_user" | "succeeded" |
 
 export interface TaskView {
   status: TaskStatus;
+  /** The task's events in seq order — with `useAgentTask`, the newest `maxEvents` of them. */
   events: EventEnvelope[];
   progress: { percent: number; message: string } | null;
   pendingQuestion: { questionId: string; prompt: string } | null;
@@ -11,23 +12,35 @@ export interface TaskView {
   error: { code: string; message: string; retryable: boolean } | null;
 }
 
+/** Everything in a view but its events: what one event can change in O(1). */
+export type TaskFields = Omit<TaskView, "events">;
+
 export const EMPTY_VIEW: TaskView = { status: "idle", events: [], progress: null, pendingQuestion: null, error: null };
 
-/** Folds one event into the view (pure; the latest run decides status, progress and question). */
-export function reduceTask(view: TaskView, e: EventEnvelope): TaskView {
-  const events = [...view.events, e];
+/** Folds one event into the fields (pure; the latest run decides status, progress and question). */
+export function reduceFields(view: TaskFields, e: EventEnvelope): TaskFields {
   switch (e.type) {
     case "agent_started":
-      return { status: "running", events, progress: null, pendingQuestion: null, error: null };
+      return { status: "running", progress: null, pendingQuestion: null, error: null };
     case "progress_update":
-      return { ...view, events, progress: { percent: e.data.percent, message: e.data.message } };
+      return { ...view, progress: { percent: e.data.percent, message: e.data.message } };
     case "agent_question":
-      return { ...view, events, status: "waiting_for_user", pendingQuestion: { questionId: e.data.questionId, prompt: e.data.prompt } };
+      return { ...view, status: "waiting_for_user", pendingQuestion: { questionId: e.data.questionId, prompt: e.data.prompt } };
     case "agent_completed":
-      return { ...view, events, status: e.data.status, pendingQuestion: null };
+      return { ...view, status: e.data.status, pendingQuestion: null };
     case "agent_error":
-      return { ...view, events, status: "failed", pendingQuestion: null, error: e.data };
+      return { ...view, status: "failed", pendingQuestion: null, error: e.data };
     default:
-      return { ...view, events, status: view.status === "waiting_for_user" ? "running" : view.status, pendingQuestion: null };
+      return { ...view, status: view.status === "waiting_for_user" ? "running" : view.status, pendingQuestion: null };
   }
+}
+
+/**
+ * Folds one event into the view (pure). It copies `events`, so folding n events one by one costs
+ * O(n²): fine for a handful, not for a stream — `useAgentTask` folds `reduceFields` per event and
+ * keeps its events in a bounded buffer instead.
+ */
+export function reduceTask(view: TaskView, e: EventEnvelope): TaskView {
+  const { events, ...fields } = view;
+  return { ...reduceFields(fields, e), events: [...events, e] };
 }

@@ -1,7 +1,8 @@
 import type { ConnectionState } from "@agentcast/client";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useSyncExternalStore } from "react";
 import { useAgentcastClient } from "./provider.js";
-import { EMPTY_VIEW, reduceTask, type TaskView } from "./task-state.js";
+import type { TaskView } from "./task-state.js";
+import { TaskViewStore } from "./task-view-store.js";
 import { useConnectionState } from "./use-connection-state.js";
 
 export interface AgentTask extends TaskView {
@@ -13,25 +14,33 @@ export interface AgentTask extends TaskView {
   cancel: () => Promise<void>;
 }
 
+export interface AgentTaskOptions {
+  /**
+   * Newest events kept in `events` (default 5,000). Older ones leave `events`; `status`, `progress`,
+   * `pendingQuestion` and `error` still follow every event. Each render copies at most this many.
+   */
+  maxEvents?: number;
+  /** Events that arrive within this many ms render together: at most one render per window (default 16, about a frame). */
+  batchMs?: number;
+}
+
+export const DEFAULT_MAX_EVENTS = 5_000;
+export const DEFAULT_BATCH_MS = 16;
+
 /**
  * Live state of one task: status, events, progress, the pending question and the connection —
- * resumed without gaps or duplicates after any reconnect, cleaned up on unmount.
+ * resumed without gaps or duplicates after any reconnect, cleaned up on unmount. A long run costs
+ * O(1) amortised per event plus at most one render (copying at most `maxEvents`) per `batchMs`.
  */
-export function useAgentTask(taskId: string | undefined): AgentTask {
+export function useAgentTask(taskId: string | undefined, options: AgentTaskOptions = {}): AgentTask {
   const client = useAgentcastClient();
   const connection = useConnectionState();
-  const [view, setView] = useState<TaskView>(EMPTY_VIEW);
-
-  useEffect(() => {
-    setView(EMPTY_VIEW);
-    if (!taskId) return;
-    const handle = client.subscribe(taskId);
-    const off = handle.on("*", (e) => setView((v) => reduceTask(v, e)));
-    return () => {
-      off();
-      handle.close();
-    };
-  }, [client, taskId]);
+  const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
+  const batchMs = options.batchMs ?? DEFAULT_BATCH_MS;
+  // One store per task: a new taskId starts from an empty view.
+  const store = useMemo(() => new TaskViewStore(client, taskId, { maxEvents, batchMs }), [client, taskId, maxEvents, batchMs]);
+  useEffect(() => store.follow(), [store]);
+  const view = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
 
   const send = useCallback((text: string) => client.send(text, taskId ? { taskId } : {}), [client, taskId]);
   const respond = useCallback(
