@@ -5,6 +5,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { AGENTS } from "./agents/registry.js";
 import type { WorkerConfig } from "./config.js";
+import { ConsumerLiveness } from "./consumer/consumer-liveness.js";
 import { ActiveRuns } from "./control/active-runs.js";
 import { createWorkerMetrics, QUEUE_STATES } from "./metrics/worker-metrics.js";
 import { type ExecuteRunDeps, executeRun } from "./runs/execute-run.js";
@@ -80,20 +81,25 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
   });
   worker.on("error", (err) => logger.warn({ err: err.message }, "worker error"));
   worker.on("failed", (job, err) => logger.error({ jobId: job?.id, err: err.message }, "job failed"));
+  const consumer = new ConsumerLiveness(worker, logger, () => metrics.consumerStopped.inc());
 
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>>["server"] | undefined;
   return {
     async start() {
       await active.start();
-      const m = await startMetricsServer(metrics.registry, config.METRICS_PORT, config.METRICS_HOST);
+      // Liveness: the job consumer loop still runs.
+      const m = await startMetricsServer(metrics.registry, config.METRICS_PORT, config.METRICS_HOST, {
+        healthz: () => consumer.health(),
+      });
       metricsServer = m.server;
-      void worker.run().catch((err: unknown) => logger.fatal({ err }, "worker stopped"));
+      consumer.start();
       await worker.waitUntilReady();
       logger.info({ metricsPort: m.port, agent: agent.name, concurrency: config.WORKER_CONCURRENCY }, "worker ready");
       return { metricsPort: m.port };
     },
     async stop() {
       // Take no new jobs; give active runs WORKER_DRAIN_MS, then end them (worker_shutdown) and re-queue them.
+      consumer.stop();
       const closed = worker.close();
       const deadline = setTimeout(() => {
         for (const run of active.all()) run.shutdown();

@@ -1,6 +1,6 @@
 export { ConfigError, optionalEnvString, parseEnv, portSchema } from "./env-config.js";
 export { createLogger } from "./logger.js";
-export { startMetricsServer } from "./metrics-server.js";
+export { type HealthCheck, type HealthStatus, type MetricsServerOptions, startMetricsServer } from "./metrics-server.js";
 export { exitWithError, onShutdownSignal, withTimeout } from "./process.js";
 export { type PingableRedis, type RedisLivenessOptions, type RedisLivenessWatch, watchRedisLiveness } from "./redis-liveness.js";
 export { type RedisOutageWatch, type WatchedRedis, watchRedisOutages } from "./redis-outages.js";
@@ -12,3 +12,4 @@ export {
   type SilentFailureCounter,
   type SilentFailureKind,
 } from "./silent-failures.js";
+export { createSupervisor, type Supervised, type SupervisorOptions } from "./supervisor.js";

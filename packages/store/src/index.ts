@@ -1,10 +1,11 @@
-export { type BroadcastFrame, broadcastFrame, DEFAULT_CHANNEL_PREFIX } from "./adapter-wire.js";
 export { EventLog } from "./event-log.js";
 export { newQuestionId, newRunId, newTaskId } from "./ids.js";
 export { createKeys, type Keys, RUN_QUEUE_NAME } from "./keys.js";
+export { type LuaScripts, type ScriptedRedis, withLuaScripts } from "./lua-scripts.js";
 export { type MessageClaim, MessageIds, type MessageOutcome } from "./message-ids.js";
-export { EventPublisher, type EventToPublish, type Published, type PublisherOptions, StaleRunError } from "./publisher.js";
+export { EventPublisher, type EventToPublish, type Published, type PublisherOptions, type RunPosition } from "./publisher.js";
 export { type RunJobData, runJobOptions } from "./run-job.js";
+export { StaleRunError, type StaleRunReason } from "./stale-run-error.js";
 export {
   type TaskRecord,
   type TaskRefusal,
@@ -13,3 +14,18 @@ export {
   TaskStore,
   type TaskStoreOptions,
 } from "./task-store.js";
+export {
+  type BroadcastFrame,
+  broadcastFrame,
+  CLUSTER_BROADCAST,
+  DEFAULT_CHANNEL_PREFIX,
+  type EnvelopeFields,
+  EVENT_NAME,
+  EVENT_PACKET,
+  EVENT_PACKET_HEAD,
+  envelopeParts,
+  parseTaskFrame,
+  readEnvelopeHead,
+  roomChannel,
+  type TaskFrame,
+} from "./wire.js";

@@ -1,12 +1,13 @@
 import { type EventData, type EventEnvelope, type EventType, PROTOCOL_VERSION, taskRoom } from "@agentcast/protocol";
 import type { Redis } from "ioredis";
-import { broadcastFrame, DEFAULT_CHANNEL_PREFIX } from "./adapter-wire.js";
 import type { Keys } from "./keys.js";
-import { type ScriptedRedis, withScripts } from "./redis-scripts.js";
+import { type ScriptedRedis, withLuaScripts } from "./lua-scripts.js";
+import { refusalOf, StaleRunError } from "./stale-run-error.js";
+import { broadcastFrame, DEFAULT_CHANNEL_PREFIX, envelopeParts } from "./wire.js";
 
 export interface PublisherOptions {
   keys: Keys;
-  /** Attempts per event when Redis errors (the script is idempotent per event id). Default 5. */
+  /** Attempts per positioned event when Redis errors (the script is idempotent per position). Default 5. */
   maxAttempts?: number;
   historyMaxLen: number;
   historyTtlSeconds: number;
@@ -19,31 +20,34 @@ export interface EventToPublish<T extends EventType = EventType> {
   userId: string;
   type: T;
   data: EventData<T>;
+  /**
+   * Where the event stands in its run: the owner token of the run's execution and the event's index
+   * (0 = agent_started). The script publishes each index once per owner and fences off other owners,
+   * so a resend is safe (lua/publish-event-3.lua). Without it the event is appended unfenced (tests,
+   * the benchmark) and tried once.
+   */
+  position?: RunPosition;
+  /** Envelope id and ts, when resending an event whose publish failed (default: new ones). */
+  id?: string;
+  ts?: number;
+}
+
+export interface RunPosition {
+  owner: string;
+  index: number;
 }
 
 export interface Published {
   envelope: EventEnvelope;
   /** Gateways subscribed to the task's room when it was published (0 = nobody was watching live). */
   receivers: number;
-  /** True when a retry found the event already published (its first reply was lost). */
+  /** True when this position was already published (a resend whose first reply was lost): nothing was appended. */
   duplicate: boolean;
-}
-
-/** The run is no longer the task's current run, or it has already ended: nothing was published. */
-export class StaleRunError extends Error {
-  constructor(
-    readonly reason: "superseded" | "ended",
-    readonly taskId: string,
-    readonly runId: string,
-  ) {
-    super(`run ${runId} of task ${taskId} is ${reason}; event not published`);
-    this.name = "StaleRunError";
-  }
 }
 
 /**
  * Publishes agent events: one atomic script assigns seq, appends to history and SPUBLISHes to the
- * task room in the sharded adapter's format (see adapter-wire.ts).
+ * task room in the sharded adapter's format (see wire.ts).
  */
 export class EventPublisher {
   private readonly redis: ScriptedRedis;
@@ -51,19 +55,16 @@ export class EventPublisher {
     redis: Redis,
     private readonly opts: PublisherOptions,
   ) {
-    this.redis = withScripts(redis);
+    this.redis = withLuaScripts(redis);
   }
 
   async publish<T extends EventType>(event: EventToPublish<T>): Promise<Published> {
     const { keys, historyMaxLen, historyTtlSeconds } = this.opts;
-    const ts = Date.now();
-    const id = crypto.randomUUID();
-    const { taskId, runId, userId, type, data } = event;
-    // Envelope JSON is split around seq, which only the script knows: head + seq + tail. `v`, `seq`,
-    // `type` and `ts` lead, in this order: gateways read them off the published bytes without parsing
-    // the rest (`apps/gateway/src/adapter/task-frame.ts`; anything else takes their JSON path).
-    const envHead = `{"v":${PROTOCOL_VERSION},"seq":`;
-    const envTail = `,${JSON.stringify({ type, ts, id, taskId, runId, userId, data }).slice(1)}`;
+    const { taskId, runId, userId, type, data, position } = event;
+    const ts = event.ts ?? Date.now();
+    const id = event.id ?? crypto.randomUUID();
+    // The envelope's JSON split around seq, which only the script knows (wire.ts: head + seq + tail).
+    const { head: envHead, tail: envTail } = envelopeParts({ type, ts, id, taskId, runId, userId, data });
     const frame = broadcastFrame(taskRoom(taskId), "event", this.opts.channelPrefix ?? DEFAULT_CHANNEL_PREFIX);
     const call = () =>
       this.redis.acPublishEvent(
@@ -82,17 +83,17 @@ export class EventPublisher {
         ts,
         type === "agent_question" ? (data as EventData<"agent_question">).questionId : "",
         finalStatus(type, data),
-        id,
-      ) as Promise<[number, number]>;
-    const [seq, receivers] = await this.withRetry(call);
-    if (seq === -1) throw new StaleRunError("superseded", taskId, runId);
-    if (seq === -2) throw new StaleRunError("ended", taskId, runId);
+        position?.owner ?? "",
+        position?.index ?? "",
+      );
+    const [seq, receivers] = await this.withRetry(call, position ? (this.opts.maxAttempts ?? 5) : 1);
+    const refused = refusalOf(seq);
+    if (refused) throw new StaleRunError(refused, taskId, runId);
     const envelope = { v: PROTOCOL_VERSION, id, seq, type, taskId, runId, userId, ts, data } as EventEnvelope;
     return { envelope, receivers: Math.max(receivers, 0), duplicate: receivers === -3 };
   }
 
-  private async withRetry<T>(call: () => Promise<T>): Promise<T> {
-    const attempts = this.opts.maxAttempts ?? 5;
+  private async withRetry<T>(call: () => Promise<T>, attempts: number): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await call();

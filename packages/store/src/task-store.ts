@@ -1,7 +1,8 @@
 import type { Redis } from "ioredis";
 import { newRunId, newTaskId } from "./ids.js";
 import type { Keys } from "./keys.js";
-import { type ScriptedRedis, withScripts } from "./redis-scripts.js";
+import { type ScriptedRedis, withLuaScripts } from "./lua-scripts.js";
+import { refusalOf, StaleRunError } from "./stale-run-error.js";
 
 export type TaskStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 
@@ -38,7 +39,7 @@ export class TaskStore {
     redis: Redis,
     private readonly opts: TaskStoreOptions,
   ) {
-    this.redis = withScripts(redis);
+    this.redis = withLuaScripts(redis);
   }
 
   /** Creates a task owned by `userId` with a queued first run. */
@@ -65,9 +66,27 @@ export class TaskStore {
     return { ok: true, runId, lastSeq: Number(res[1] ?? 0) };
   }
 
-  /** Marks a queued run failed after its job could not be enqueued. */
-  async abandonRun(taskId: string, runId: string): Promise<void> {
-    await this.redis.acAbandonRun(this.opts.keys.task(taskId), runId, Date.now());
+  /**
+   * Undoes a run whose job could not be queued: a follow-up → the task is back to its previous run; a
+   * task's first run → the task is removed. False when the run is no longer current and queued.
+   */
+  async abandonRun(taskId: string, runId: string, userId: string): Promise<boolean> {
+    const undone = Number(await this.redis.acAbandonRun(this.opts.keys.task(taskId), runId));
+    // The task's first run: the task itself is gone; its user's list is another key (another slot on a cluster).
+    if (undone === 2) await this.redis.zrem(this.opts.keys.userTasks(userId), taskId);
+    return undone !== 0;
+  }
+
+  /**
+   * Worker side: takes over a running run whose worker stopped. `owner` becomes the run's owner (the
+   * previous execution is fenced off); resolves with the index of the run's next event. Throws
+   * StaleRunError when the run is not current, has ended or has not started.
+   */
+  async claimRun(taskId: string, runId: string, owner: string): Promise<number> {
+    const [next] = await this.redis.acClaimRun(this.opts.keys.task(taskId), runId, owner);
+    const refused = refusalOf(Number(next));
+    if (refused) throw new StaleRunError(refused, taskId, runId);
+    return Number(next);
   }
 
   async getTask(taskId: string): Promise<TaskRecord | undefined> {

@@ -56,6 +56,14 @@ export class WorkerShutdown extends Error {
   }
 }
 
+/** The run has ended (its terminal event is published): an agent call made after that is refused. */
+export class RunEnded extends Error {
+  constructor() {
+    super("run ended");
+    this.name = "RunEnded";
+  }
+}
+
 /** The watchdog ended the run: no event for longer than the stall timeout. */
 export class RunStalled extends Error {
   constructor(readonly idleMs: number) {

@@ -22,6 +22,11 @@ export function createWorkerMetrics(workerId: string, queueCounts: () => Promise
       labelNames: ["status"] as const,
       registers,
     }),
+    consumerStopped: new Counter({
+      name: "agentcast_worker_consumer_stopped_total",
+      help: "Times the BullMQ job consumer loop stopped while the process was not shutting down (then /healthz is 503)",
+      registers,
+    }),
     runDuration: new Histogram({
       name: "agentcast_worker_run_duration_seconds",
       help: "Run duration from agent_started to the terminal event",

@@ -1,8 +1,7 @@
-import type { EventData } from "@agentcast/protocol";
 import { type EventLog, type RunJobData, StaleRunError } from "@agentcast/store";
 import { type Agent, AgentFailure, RunCancelled, RunStalled, WorkerShutdown } from "../agents/agent.js";
 import type { ActiveRuns } from "../control/active-runs.js";
-import { RunContext, type RunContextDeps } from "./run-context.js";
+import { RunContext, type RunContextDeps, type RunEnding } from "./run-context.js";
 
 export type RunOutcome = "succeeded" | "failed" | "cancelled" | "stalled" | "shutdown" | "superseded";
 
@@ -12,13 +11,14 @@ export interface ExecuteRunDeps extends RunContextDeps {
   requeue: (job: RunJobData) => Promise<void>;
 }
 
-type Terminal = { type: "agent_completed"; data: EventData<"agent_completed"> } | { type: "agent_error"; data: EventData<"agent_error"> };
+type Terminal = RunEnding["terminal"];
 
 /**
- * Executes one run: agent_started, the agent, then exactly one terminal event — after closing any
- * tool call left open. Cancel → `agent_completed { status: "cancelled" }`; the watchdog →
- * `agent_error { code: "run_stalled" }`; an agent failure → `agent_error`. A hung agent cannot hold
- * the run: the agent's promise races the run's abort signal.
+ * Executes one run: agent_started, the agent, then exactly one terminal event — after closing the tool
+ * calls open at that moment, in one step of the run's serial queue (RunContext.end). Cancel →
+ * `agent_completed { status: "cancelled" }`; the watchdog → `agent_error { code: "run_stalled" }`; an
+ * agent failure → `agent_error`. A hung agent cannot hold the run: the agent's promise races the run's
+ * abort signal.
  */
 export async function executeRun(
   job: RunJobData,
@@ -38,25 +38,20 @@ export async function executeRun(
   if (task.status === "running") return endStalledRun(ctx, job, deps);
   active.add(ctx);
   try {
-    await ctx.emit("agent_started", { input: job.text });
+    await ctx.start();
     ctx.log.info({ agent: agent.name }, "run started");
     if (await deps.tasks.isCancelRequested(job.taskId, job.runId)) ctx.notifyCancel();
     const terminal = await runAgent(agent, ctx);
     const outcome = outcomeOf(terminal);
     if (outcome === "stalled") deps.observer.silentFailure("stuck_run");
-    await ctx.closeOpenTools(outcome === "cancelled" ? "cancelled" : "the run ended before the tool completed", outcome !== "cancelled");
-    if (terminal.type === "agent_completed") await ctx.emit("agent_completed", terminal.data);
-    else await ctx.emit("agent_error", terminal.data);
+    const cancelled = outcome === "cancelled";
+    await ctx.end({ terminal, closeReason: cancelled ? "cancelled" : "the run ended before the tool completed", unpaired: !cancelled });
     ctx.log.info({ outcome, durationMs: Date.now() - startedAt }, "run ended");
     deps.observer.runEnded(outcome, Date.now() - startedAt);
     if (outcome === "shutdown") await deps.requeue(job);
     return outcome;
   } catch (err) {
-    if (err instanceof StaleRunError) {
-      ctx.log.warn({ reason: err.reason }, "run is no longer current; stopped");
-      deps.observer.runEnded("superseded", 0);
-      return "superseded";
-    }
+    if (err instanceof StaleRunError) return stopped(ctx, err, deps);
     throw err;
   } finally {
     active.delete(ctx);
@@ -109,29 +104,38 @@ function outcomeOf(terminal: Terminal): RunOutcome {
 }
 
 /**
- * The run already started on a worker that died (BullMQ re-queued its stalled job). Its events so
- * far stand; replaying the agent would duplicate them, so the run is ended: open tool calls are
- * closed, then `agent_error { code: "run_stalled", retryable: true }`.
+ * The run already started on a worker that died or lost its job (BullMQ re-queued the stalled job). Its
+ * events so far stand; replaying the agent would duplicate them, so the run is taken over (the previous
+ * execution, should it still be alive, can publish nothing more) and ended: open tool calls are closed,
+ * then `agent_error { code: "run_stalled", retryable: true }`.
  */
 async function endStalledRun(ctx: RunContext, job: RunJobData, deps: ExecuteRunDeps): Promise<RunOutcome> {
-  ctx.restore(await deps.eventLog.readRun(job.taskId, job.runId));
-  deps.observer.silentFailure("stuck_run");
   try {
-    await ctx.closeOpenTools("the worker running this tool stopped", true);
-    await ctx.emit("agent_error", {
-      code: "run_stalled",
-      message: "The worker running this task stopped; the run was ended",
-      retryable: true,
+    await ctx.takeOver(() => deps.eventLog.readRun(job.taskId, job.runId));
+    deps.observer.silentFailure("stuck_run");
+    await ctx.end({
+      terminal: {
+        type: "agent_error",
+        data: { code: "run_stalled", message: "The worker running this task stopped; the run was ended", retryable: true },
+      },
+      closeReason: "the worker running this tool stopped",
+      unpaired: true,
     });
   } catch (err) {
-    if (err instanceof StaleRunError) {
-      ctx.log.warn({ reason: err.reason }, "run is no longer current; stopped");
-      deps.observer.runEnded("superseded", 0);
-      return "superseded";
-    }
+    if (err instanceof StaleRunError) return stopped(ctx, err, deps);
     throw err;
   }
   ctx.log.warn("stalled run taken over and ended with run_stalled");
   deps.observer.runEnded("stalled", 0);
   return "stalled";
+}
+
+/**
+ * The publish script refused the run's event (StaleRunError): another execution owns or started the run,
+ * or it is no longer current. Nothing more is published by this execution.
+ */
+function stopped(ctx: RunContext, err: StaleRunError, deps: ExecuteRunDeps): RunOutcome {
+  ctx.log.warn({ reason: err.reason }, "run refused this execution's event; stopped");
+  deps.observer.runEnded("superseded", 0);
+  return "superseded";
 }

@@ -1,35 +1,32 @@
-import { type EventData, type EventEnvelope, type EventType, RunRules } from "@agentcast/protocol";
-import type { SilentFailure } from "@agentcast/runtime";
-import { type EventPublisher, newQuestionId, type RunJobData, StaleRunError, type TaskStore } from "@agentcast/store";
+import type { EventData, EventEnvelope, EventType } from "@agentcast/protocol";
+import { newQuestionId, type RunJobData } from "@agentcast/store";
 import type { Logger } from "pino";
-import { type AgentContext, RunCancelled, RunStalled, WorkerShutdown } from "../agents/agent.js";
+import { type AgentContext, RunCancelled, RunEnded, RunStalled, WorkerShutdown } from "../agents/agent.js";
+import { RunEvents, type RunEventsDeps } from "./run-events.js";
 
-/** An agent tried to publish an event that breaks the run rules; it was not sent. */
-export class InvalidEventError extends Error {
-  override name = "InvalidEventError";
-}
+export { InvalidEventError, type RunObserver } from "./run-events.js";
 
-/** What the run reports to metrics. */
-export interface RunObserver {
-  published(type: EventType): void;
-  toolFinished(tool: string, durationMs: number): void;
-  silentFailure(kind: SilentFailure): void;
-  runEnded(outcome: string, durationMs: number): void;
-}
-
-export interface RunContextDeps {
-  publisher: EventPublisher;
-  tasks: TaskStore;
+export interface RunContextDeps extends RunEventsDeps {
   logger: Logger;
   /** How often to poll Redis for an answer, in case a control message was missed. */
   pollIntervalMs: number;
-  observer: RunObserver;
+}
+
+/** How a run ends: its terminal event, and what to say when closing tool calls left open. */
+export interface RunEnding {
+  terminal: { type: "agent_completed"; data: EventData<"agent_completed"> } | { type: "agent_error"; data: EventData<"agent_error"> };
+  /** `error` of the `tool_completed { ok: false }` that closes each open tool call. */
+  closeReason: string;
+  /** Count each closed call as unpaired_tool_call (not when the user cancelled). */
+  unpaired: boolean;
 }
 
 /**
- * One run as its agent sees it. Every event goes through RunRules before it is published, so a
- * run on the wire always obeys the protocol; cancel, answers and the watchdog arrive through
- * `notifyCancel`, `notifyAnswer` and `stall`.
+ * One run as its agent sees it. Every event goes through the run's serial queue (RunEvents): the run
+ * rules are checked, the event published and the rules applied in one step, so a run on the wire
+ * always obeys the protocol. An agent's event is published only while the run is live (not cancelled,
+ * stalled, shut down or ended), checked inside that step; cancel, answers and the watchdog arrive
+ * through `notifyCancel`, `notifyAnswer` and `stall`.
  */
 export class RunContext implements AgentContext {
   readonly input: string;
@@ -37,13 +34,10 @@ export class RunContext implements AgentContext {
   readonly runId: string;
   readonly userId: string;
   readonly log: Logger;
-  /** When the last event was published (the watchdog's clock). */
-  lastEventAt = Date.now();
   /** True while the run waits for the user: no events are expected then. */
   waitingForUser = false;
   private readonly controller = new AbortController();
-  private readonly rules = new RunRules();
-  private readonly toolStarts = new Map<string, number>();
+  private readonly events: RunEvents;
   private readonly answerWaiters = new Map<string, () => void>();
   private toolCalls = 0;
 
@@ -56,25 +50,31 @@ export class RunContext implements AgentContext {
     this.runId = job.runId;
     this.userId = job.userId;
     this.log = deps.logger.child({ taskId: job.taskId, runId: job.runId });
+    this.events = new RunEvents({ taskId: job.taskId, runId: job.runId, userId: job.userId }, deps, this.log);
   }
 
   get signal(): AbortSignal {
     return this.controller.signal;
   }
 
+  /** When the last event was published (the watchdog's clock). */
+  get lastEventAt(): number {
+    return this.events.lastEventAt;
+  }
+
   /** The user cancelled: agent calls from now on throw RunCancelled. */
   notifyCancel(): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new RunCancelled());
+    this.abort(new RunCancelled());
   }
 
   /** The watchdog gave up on the run. */
   stall(idleMs: number): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new RunStalled(idleMs));
+    this.abort(new RunStalled(idleMs));
   }
 
   /** The worker's drain deadline passed: end the run so it can be re-queued. */
   shutdown(): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new WorkerShutdown());
+    this.abort(new WorkerShutdown());
   }
 
   /** An answer to `questionId` is stored in Redis. */
@@ -82,74 +82,64 @@ export class RunContext implements AgentContext {
     this.answerWaiters.get(questionId)?.();
   }
 
-  /** Publishes one event after checking it against the run rules. */
-  async emit<T extends EventType>(type: T, data: EventData<T>): Promise<void> {
-    const why = this.rules.check(type, data);
-    if (why) {
-      this.deps.observer.silentFailure("invalid_event");
-      this.log.error({ type, reason: why }, "agent produced an invalid event; not sent");
-      throw new InvalidEventError(why);
-    }
-    let receivers: number;
-    let duplicate: boolean;
-    try {
-      ({ receivers, duplicate } = await this.deps.publisher.publish({
-        taskId: this.taskId,
-        runId: this.runId,
-        userId: this.userId,
-        type,
-        data,
-      }));
-    } catch (err) {
-      if (!(err instanceof StaleRunError)) {
-        this.deps.observer.silentFailure("publish_failed");
-        this.log.error({ err, type }, "event could not be published");
-      }
-      throw err;
-    }
-    this.rules.apply(type, data);
-    this.lastEventAt = Date.now();
-    this.deps.observer.published(type);
-    if (receivers === 0 && !duplicate) {
-      this.deps.observer.silentFailure("unrouted_event");
-      this.log.debug({ type }, "event published while no gateway held the task room");
-    }
+  /** Publishes agent_started (index 0): the script accepts it only while the run is queued. */
+  start(): Promise<void> {
+    return this.events.serial(() => this.events.publish("agent_started", { input: this.input }));
   }
 
-  /** Replays already-published events of this run into the rules (a run taken over after a crash). */
-  restore(events: readonly EventEnvelope[]): void {
-    for (const e of events) if (this.rules.check(e.type, e.data) === null) this.rules.apply(e.type, e.data);
+  /**
+   * Takes over a run whose worker stopped: becomes its owner (the previous execution is fenced off),
+   * restores its rules from its retained events and continues at its next index.
+   */
+  takeOver(readEvents: () => Promise<readonly EventEnvelope[]>): Promise<void> {
+    return this.events.serial(() => this.events.takeOver(readEvents));
   }
 
-  /** Closes tool calls left open with ok:false; unless the user cancelled, each counts as unpaired_tool_call. */
-  async closeOpenTools(reason: string, unpaired: boolean): Promise<void> {
-    for (const [toolCallId, tool] of this.rules.openToolCalls) {
-      const durationMs = Date.now() - (this.toolStarts.get(toolCallId) ?? Date.now());
-      if (unpaired) {
-        this.deps.observer.silentFailure("unpaired_tool_call");
-        this.log.warn({ toolCallId, tool, reason }, "closing a tool call that never completed");
+  /**
+   * Ends the run in one step of the serial queue: from here on the agent's calls are refused; the tool
+   * calls open at this moment are closed (`ok: false`), then the terminal event is published.
+   */
+  end(ending: RunEnding): Promise<void> {
+    return this.events.serial(async () => {
+      this.abort(new RunEnded());
+      for (const [toolCallId, tool, startedAt] of this.events.openToolCalls) {
+        if (ending.unpaired) {
+          this.deps.observer.silentFailure("unpaired_tool_call");
+          this.log.warn({ toolCallId, tool, reason: ending.closeReason }, "closing a tool call that never completed");
+        }
+        const durationMs = Date.now() - startedAt;
+        await this.events.publish("tool_completed", { toolCallId, tool, ok: false, error: ending.closeReason, durationMs });
       }
-      await this.emit("tool_completed", { toolCallId, tool, ok: false, error: reason, durationMs });
-    }
+      await this.events.publish(ending.terminal.type, ending.terminal.data);
+    });
+  }
+
+  /** An agent's event: published in the serial queue, only if the run is still live at that point. */
+  private emit<T extends EventType>(type: T, data: EventData<T> | (() => EventData<T>)): Promise<void> {
+    return this.events.serial(async () => {
+      this.live();
+      await this.events.publish(type, typeof data === "function" ? data() : data);
+    });
+  }
+
+  private abort(reason: Error): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
   }
 
   private live(): void {
     if (this.controller.signal.aborted) throw this.controller.signal.reason;
   }
 
-  async thinking(text: string): Promise<void> {
-    this.live();
-    await this.emit("agent_thinking", { text });
+  thinking(text: string): Promise<void> {
+    return this.emit("agent_thinking", { text });
   }
 
-  async progress(percent: number, message: string): Promise<void> {
-    this.live();
-    await this.emit("progress_update", { percent, message });
+  progress(percent: number, message: string): Promise<void> {
+    return this.emit("progress_update", { percent, message });
   }
 
-  async output(delta: string): Promise<void> {
-    this.live();
-    await this.emit("agent_output", { delta });
+  output(delta: string): Promise<void> {
+    return this.emit("agent_output", { delta });
   }
 
   async tool<T>(tool: string, args: Record<string, unknown>, fn: () => Promise<T> | T): Promise<T> {
@@ -157,19 +147,19 @@ export class RunContext implements AgentContext {
     const toolCallId = `tc_${++this.toolCalls}`;
     await this.emit("tool_executing", { toolCallId, tool, args });
     const started = Date.now();
-    this.toolStarts.set(toolCallId, started);
     let value: T;
     try {
       value = await fn();
     } catch (err) {
-      this.live(); // cancelled or stalled: the executor closes the call
-      const error = err instanceof Error ? err.message : String(err);
       this.deps.observer.toolFinished(tool, Date.now() - started);
-      await this.emit("tool_completed", { toolCallId, tool, ok: false, error, durationMs: Date.now() - started });
+      const error = err instanceof Error ? err.message : String(err);
+      // Not live any more (cancelled, stalled, ended): refused, the run's end closes the call.
+      await this.emit("tool_completed", () => ({ toolCallId, tool, ok: false, error, durationMs: Date.now() - started }));
       throw err;
     }
     this.deps.observer.toolFinished(tool, Date.now() - started);
-    await this.emit("tool_completed", { toolCallId, tool, ok: true, result: value, durationMs: Date.now() - started });
+    // The success path too: only if the run is still live when its turn comes.
+    await this.emit("tool_completed", () => ({ toolCallId, tool, ok: true, result: value, durationMs: Date.now() - started }));
     return value;
   }
 
@@ -191,7 +181,7 @@ export class RunContext implements AgentContext {
       }
     } finally {
       this.waitingForUser = false;
-      this.lastEventAt = Date.now();
+      this.events.lastEventAt = Date.now();
       this.answerWaiters.delete(questionId);
     }
   }

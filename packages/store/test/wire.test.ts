@@ -26,7 +26,7 @@ describe("publisher ↔ installed sharded adapter", () => {
   beforeAll(async () => {
     redis = await startRedisServer();
     cmd = new Redis(redis.url);
-    sub = new Redis(redis.url, { enableReadyCheck: false }); // as the gateway does: see apps/gateway/src/app.ts
+    sub = new Redis(redis.url, { enableReadyCheck: false }); // as the gateway does: as the gateway does
     clients.push(cmd, sub);
     const http = createServer();
     server = new Server(http, { adapter: createShardedAdapter(cmd, sub, { subscriptionMode: "dynamic" }) });
@@ -108,11 +108,18 @@ describe("publisher ↔ installed sharded adapter", () => {
     expect((await log.readAfter(taskId, 3, 10)).map((e: EventEnvelope) => e.seq)).toEqual([4]);
   });
 
-  it("the publish script is idempotent per event id (a retry after a lost reply publishes nothing)", async () => {
+  it("the publish script is idempotent per position (a retry after a lost reply publishes nothing)", async () => {
     const tasks = new TaskStore(cmd, { keys, historyTtlSeconds: 60 });
     const { taskId, runId } = await tasks.createTask("u2", "idempotent");
     const publisher = new EventPublisher(cmd, { keys, historyMaxLen: 1000, historyTtlSeconds: 60 });
-    await publisher.publish({ taskId, runId, userId: "u2", type: "agent_started", data: { input: "x" } });
+    await publisher.publish({
+      taskId,
+      runId,
+      userId: "u2",
+      type: "agent_started",
+      data: { input: "x" },
+      position: { owner: "w1", index: 0 },
+    });
     const frame = broadcastFrame(taskRoom(taskId), "event");
     const args = [
       keys.task(taskId),
@@ -130,7 +137,8 @@ describe("publisher ↔ installed sharded adapter", () => {
       Date.now(),
       "",
       "",
-      "same-id",
+      "w1",
+      1,
     ];
     const scripted = cmd as unknown as { acPublishEvent(...a: unknown[]): Promise<[number, number]> };
     const first = await scripted.acPublishEvent(...args);

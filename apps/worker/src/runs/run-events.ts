@@ -1,0 +1,140 @@
+import { randomUUID } from "node:crypto";
+import { type EventData, type EventEnvelope, type EventType, RunRules } from "@agentcast/protocol";
+import type { SilentFailure } from "@agentcast/runtime";
+import { type EventPublisher, StaleRunError, type TaskStore } from "@agentcast/store";
+import type { Logger } from "pino";
+
+/** An agent tried to publish an event that breaks the run rules; it was not sent. */
+export class InvalidEventError extends Error {
+  override name = "InvalidEventError";
+}
+
+/** What the run reports to metrics. */
+export interface RunObserver {
+  published(type: EventType): void;
+  toolFinished(tool: string, durationMs: number): void;
+  silentFailure(kind: SilentFailure): void;
+  runEnded(outcome: string, durationMs: number): void;
+}
+
+export interface RunEventsDeps {
+  publisher: EventPublisher;
+  tasks: TaskStore;
+  observer: RunObserver;
+}
+
+interface RunIds {
+  taskId: string;
+  runId: string;
+  userId: string;
+}
+
+/** An event whose publish failed without an answer: it may or may not be in history. */
+interface InDoubt {
+  type: EventType;
+  data: unknown;
+  index: number;
+  id: string;
+  ts: number;
+}
+
+/**
+ * The events of one run execution, published one at a time. Every step runs in one serial queue, so
+ * checking the run rules, publishing and applying the event are one step that no other event of the run
+ * can interleave with. Each event carries this execution's owner token (random per job attempt) and its
+ * index in the run; the publish script publishes each index once and refuses other owners, so a resend is
+ * never a second copy and a zombie execution cannot publish (lua/publish-event-3.lua).
+ */
+export class RunEvents {
+  /** When the last event was published (the watchdog's clock). */
+  lastEventAt = Date.now();
+  private readonly owner = randomUUID();
+  private readonly rules = new RunRules();
+  private readonly toolStarts = new Map<string, number>();
+  private next = 0;
+  private tail: Promise<unknown> = Promise.resolve();
+  private inDoubt: InDoubt | undefined;
+
+  constructor(
+    private readonly run: RunIds,
+    private readonly deps: RunEventsDeps,
+    private readonly log: Logger,
+  ) {}
+
+  /** Runs `step` after every step queued before it has settled; a failed step does not stop the queue. */
+  serial<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(step);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Call inside a step: checks the rules, publishes at the run's next index, applies the event. */
+  async publish<T extends EventType>(type: T, data: EventData<T>): Promise<void> {
+    if (this.inDoubt) await this.resolveDoubt(this.inDoubt);
+    const why = this.rules.check(type, data);
+    if (why) {
+      this.deps.observer.silentFailure("invalid_event");
+      this.log.error({ type, reason: why }, "agent produced an invalid event; not sent");
+      throw new InvalidEventError(why);
+    }
+    await this.send({ type, data, index: this.next, id: randomUUID(), ts: Date.now() });
+  }
+
+  /** Tool calls executing now, as [toolCallId, tool, startedAtMs]. */
+  get openToolCalls(): [toolCallId: string, tool: string, startedAtMs: number][] {
+    return this.rules.openToolCalls.map(([id, tool]) => [id, tool, this.toolStarts.get(id) ?? Date.now()]);
+  }
+
+  /**
+   * Takes over a run whose worker stopped: becomes its owner (fencing the previous execution off), then
+   * replays its retained events into the rules (read after the claim, so none can follow unseen) and
+   * continues at its next index.
+   */
+  async takeOver(readEvents: () => Promise<readonly EventEnvelope[]>): Promise<void> {
+    this.next = await this.deps.tasks.claimRun(this.run.taskId, this.run.runId, this.owner);
+    const events = await readEvents();
+    if (events[0]?.type !== "agent_started") this.rules.apply("agent_started", { input: "" }); // trimmed from history
+    for (const e of events) if (this.rules.check(e.type, e.data) === null) this.rules.apply(e.type, e.data);
+  }
+
+  /** A publish that failed with no answer may have landed: send the same event at the same index before anything else. */
+  private async resolveDoubt(event: InDoubt): Promise<void> {
+    this.log.warn({ type: event.type, index: event.index }, "re-sending an event whose publish failed, before the next one");
+    await this.send(event);
+  }
+
+  private async send(event: InDoubt): Promise<void> {
+    const { type, data, index, id, ts } = event;
+    let receivers: number;
+    let duplicate: boolean;
+    try {
+      ({ receivers, duplicate } = await this.deps.publisher.publish({
+        ...this.run,
+        type,
+        data: data as EventData<typeof type>,
+        position: { owner: this.owner, index },
+        id,
+        ts,
+      }));
+    } catch (err) {
+      if (err instanceof StaleRunError) {
+        this.inDoubt = undefined; // a definite answer: that index was not published
+      } else {
+        this.inDoubt = event;
+        this.deps.observer.silentFailure("publish_failed");
+        this.log.error({ err, type }, "event could not be published");
+      }
+      throw err;
+    }
+    this.inDoubt = undefined;
+    this.next = index + 1;
+    this.rules.apply(type, data);
+    if (type === "tool_executing") this.toolStarts.set((data as EventData<"tool_executing">).toolCallId, Date.now());
+    this.lastEventAt = Date.now();
+    this.deps.observer.published(type);
+    if (receivers === 0 && !duplicate) {
+      this.deps.observer.silentFailure("unrouted_event");
+      this.log.debug({ type }, "event published while no gateway held the task room");
+    }
+  }
+}
