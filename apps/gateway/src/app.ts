@@ -1,20 +1,10 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  type ClientToServerEvents,
-  LIMITS,
-  type ServerToClientEvents,
-  TASK_ROOM_PREFIX,
-  USER_ROOM_PREFIX,
-  userRoom,
-} from "@agentcast/protocol";
-import { startMetricsServer, watchRedisLiveness, watchRedisOutages, withTimeout } from "@agentcast/runtime";
+import { TASK_ROOM_PREFIX, USER_ROOM_PREFIX, userRoom } from "@agentcast/protocol";
+import { createSupervisor, startMetricsServer } from "@agentcast/runtime";
 import { createKeys, EventLog, MessageIds, RUN_QUEUE_NAME, type RunJobData, TaskStore } from "@agentcast/store";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { Server } from "socket.io";
-import { createTaskEventAdapter, roomChannel } from "./adapter/task-event-adapter.js";
 import { socketAuth } from "./auth/socket-auth.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
 import type { GatewayConfig } from "./config.js";
@@ -22,17 +12,19 @@ import { onConnection } from "./connection/on-connection.js";
 import { drainSockets } from "./drain/drain-sockets.js";
 import { createHttpApi } from "./http/http-api.js";
 import { createStaticFiles } from "./http/static-files.js";
+import { createCommandAdmission } from "./limits/command-admission.js";
+import { createConnectionLeases } from "./limits/connection-leases.js";
 import { createHandshakeGuard } from "./limits/handshake-guard.js";
 import { KeyedBuckets } from "./limits/token-bucket.js";
 import { UserLimits } from "./limits/user-limits.js";
-import { createGatewayMetrics } from "./metrics/gateway-metrics.js";
+import { BACKGROUND_JOBS, createGatewayMetrics } from "./metrics/gateway-metrics.js";
+import { createGatewayRedis } from "./redis/gateway-redis.js";
+import { createAnswerWatch } from "./runs/answer-watch.js";
 import { RunService } from "./runs/run-service.js";
+import { createSocketServer, type GatewayServer } from "./socketio/socket-server.js";
 import { GatewayRegistry } from "./stats/gateway-registry.js";
-import { TaskSubscriptions } from "./subscriptions/task-subscriptions.js";
+import { createTaskDelivery } from "./subscriptions/task-delivery.js";
 
-type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { userId: string }>;
-
-const ROOM_CONFIRM_TIMEOUT_MS = 5_000;
 const HEARTBEAT_MS = 5_000;
 
 export interface Gateway {
@@ -41,48 +33,30 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** The one wiring place: Redis clients, Socket.IO with the task-aware sharded adapter, commands, HTTP, metrics. */
+/** The one wiring place: Redis, Socket.IO with task delivery, auth and limits, commands, HTTP, metrics. No behaviour lives here. */
 export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   const keys = createKeys(config.REDIS_KEY_PREFIX);
-  const cmd = new Redis(config.REDIS_URL, {
-    maxRetriesPerRequest: 3,
-    enableAutoPipelining: true,
-    connectionName: `${config.GATEWAY_ID}:cmd`,
-  });
-  // No ready check on the subscriber: the adapter queues SSUBSCRIBEs before the connection is up, and
-  // ioredis's INFO ready check would then fail in subscriber mode and drop the connection.
-  const sub = new Redis(config.REDIS_URL, { enableReadyCheck: false, connectionName: `${config.GATEWAY_ID}:sub` });
-  const queueConn = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `${config.GATEWAY_ID}:queue` });
   let draining = false;
-  const redisUp = () => cmd.status === "ready" && sub.status === "ready";
   let io: GatewayServer | undefined;
-  const heldRooms = () => {
-    let n = 0;
-    for (const room of io?.of("/").adapter.rooms.keys() ?? [])
-      if (room.startsWith(TASK_ROOM_PREFIX) || room.startsWith(USER_ROOM_PREFIX)) n++;
-    return n;
-  };
   const connections = () => io?.of("/").sockets.size ?? 0;
+  const heldRooms = () => countRooms(io);
+  const redisUp = () => redis.up();
   const metrics = createGatewayMetrics(config.GATEWAY_ID, { connections, rooms: heldRooms, redisUp });
-  const silentFailure = metrics.silentFailures.inc;
-  const redisClients = [
-    ["cmd", cmd],
-    ["sub", sub],
-    ["queue", queueConn],
-  ] as const;
-  const redisOutages = watchRedisOutages(redisClients, { onOutage: () => silentFailure("redis_error"), logger });
-  // A blackholed connection stays "ready" for hours: PING each one, reconnect those that do not answer.
-  const redisLiveness = watchRedisLiveness(redisClients, {
-    intervalMs: config.REDIS_PING_INTERVAL_MS,
-    timeoutMs: config.REDIS_PING_TIMEOUT_MS,
+  const supervisor = createSupervisor({ registry: metrics.registry, metricPrefix: "agentcast_gateway", jobs: BACKGROUND_JOBS, logger });
+  const redis = createGatewayRedis({
+    url: config.REDIS_URL,
+    gatewayId: config.GATEWAY_ID,
+    pingIntervalMs: config.REDIS_PING_INTERVAL_MS,
+    pingTimeoutMs: config.REDIS_PING_TIMEOUT_MS,
+    onOutage: () => metrics.silentFailures.inc("redis_error"),
     logger,
   });
-  const tasks = new TaskStore(cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
-  const eventLog = new EventLog(cmd, keys);
-  const queue = new Queue<RunJobData>(RUN_QUEUE_NAME, { connection: queueConn, prefix: keys.queuePrefix });
+  const tasks = new TaskStore(redis.cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
+  const eventLog = new EventLog(redis.cmd, keys);
+  const queue = new Queue<RunJobData>(RUN_QUEUE_NAME, { connection: redis.queue, prefix: keys.queuePrefix });
   queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));
   const registry = new GatewayRegistry(
-    cmd,
+    redis.cmd,
     keys.gateways,
     config.GATEWAY_ID,
     () => ({ connections: connections(), rooms: heldRooms() }),
@@ -98,29 +72,40 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     audience: config.JWT_AUDIENCE,
     clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
   });
-  const userLimits = new UserLimits(cmd, keys.prefix, config.RATE_LIMIT_USER_COMMANDS_PER_MIN, config.MAX_CONNECTIONS_PER_USER);
+  const userLimits = new UserLimits(
+    redis.cmd,
+    keys.prefix,
+    config.RATE_LIMIT_USER_COMMANDS_PER_MIN,
+    config.MAX_CONNECTIONS_PER_USER,
+    config.CONNECTION_LEASE_MS,
+  );
+  const admitCommand = createCommandAdmission({
+    takeUserCommand: (userId) => userLimits.takeCommand(userId),
+    onLimited: (limit) => metrics.limits.inc({ limit }),
+    onCheckFailed: () => metrics.limitCheckFailures.inc({ limit: "commands_per_user" }),
+    logger,
+  });
+  const leases = createConnectionLeases({
+    userLimits,
+    leaseMs: config.CONNECTION_LEASE_MS,
+    supervisor,
+    onCheckFailed: () => metrics.limitCheckFailures.inc({ limit: "connections_per_user" }),
+    logger,
+  });
   const classifyError = () => (redisUp() ? ("internal_error" as const) : ("unavailable" as const));
-  const confirmRoom = async (room: string): Promise<void> => {
-    await withTimeout(sub.ssubscribe(roomChannel(room)), ROOM_CONFIRM_TIMEOUT_MS, "room subscription");
-  };
-  const watchAnswer = (taskId: string, questionId: string) => {
-    setTimeout(() => {
-      tasks.isAnswerPending(taskId, questionId).then(
-        (pending) => {
-          if (!pending) return;
-          silentFailure("ack_timeout");
-          logger.warn({ taskId, questionId, afterMs: config.USER_RESPONSE_TIMEOUT_MS }, "user_response not consumed by any run");
-        },
-        (err: unknown) => logger.debug({ err }, "answer check failed"),
-      );
-    }, config.USER_RESPONSE_TIMEOUT_MS).unref();
-  };
-
+  const watchAnswer = createAnswerWatch({
+    tasks,
+    timeoutMs: config.USER_RESPONSE_TIMEOUT_MS,
+    supervisor,
+    onTimeout: () => metrics.silentFailures.inc("ack_timeout"),
+    logger,
+  });
   const runs = new RunService({
     tasks,
     queue,
-    messageIds: new MessageIds(cmd, keys, config.HISTORY_TTL_SECONDS),
+    messageIds: new MessageIds(redis.cmd, keys, config.HISTORY_TTL_SECONDS),
     notifyTaskCreated: (userId, notice) => io?.to(userRoom(userId)).emit("task_created", notice),
+    supervisor,
     logger,
   });
   const httpServer = createServer(
@@ -128,6 +113,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       gatewayId: config.GATEWAY_ID,
       verifyToken,
       onAuthFailure: (code) => metrics.authFailures.inc({ code }),
+      admitCommand,
       tasks,
       eventLog,
       runs,
@@ -135,54 +121,43 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       isReady: () => ({ ready: redisUp() && !draining, redis: redisUp(), draining }),
       classifyError,
       corsOrigins: config.CORS_ORIGINS,
-      ...(config.WEB_ROOT ? { staticFiles: createStaticFiles(config.WEB_ROOT) } : {}),
+      ...(config.WEB_ROOT ? { staticFiles: createStaticFiles(config.WEB_ROOT, logger) } : {}),
       logger,
     }),
   );
-  const server: GatewayServer = new Server(httpServer, {
-    path: "/socket.io",
-    serveClient: false,
-    maxHttpBufferSize: LIMITS.maxMessageBytes,
+  const server = createSocketServer(httpServer, {
+    corsOrigins: config.CORS_ORIGINS,
     // Before every handshake and upgrade: draining, origin allowlist, per-IP connection rate.
     allowRequest: createHandshakeGuard({
       origins: config.CORS_ORIGINS,
-      trustProxy: config.TRUST_PROXY,
+      trustedProxyHops: config.TRUST_PROXY,
       perIp: new KeyedBuckets(config.CONNECT_RATE_PER_IP_PER_SEC, config.CONNECT_BURST_PER_IP),
       isDraining: () => draining,
       onRefused: (why) => {
         if (why !== "draining") metrics.limits.inc({ limit: why === "origin" ? "origin" : "connections_per_ip" });
       },
     }),
-    ...(config.CORS_ORIGINS.length > 0 ? { cors: { origin: config.CORS_ORIGINS.includes("*") ? true : [...config.CORS_ORIGINS] } } : {}),
   });
   io = server;
-  const subscriptions = new TaskSubscriptions({
-    nsp: server.of("/"),
+  const delivery = createTaskDelivery({
+    server,
+    cmd: redis.cmd,
+    sub: redis.sub,
     eventLog,
-    confirmRoom,
-    readPosition: (taskId) => eventLog.position(taskId),
+    metrics,
+    supervisor,
     logger,
-    onDelivered: (event, replayed) =>
-      metrics.deliveries.count(event.type, replayed, replayed ? undefined : Math.max(0, Date.now() - event.ts) / 1000),
-    onProblem: silentFailure,
     maxSubscriptionsPerSocket: config.MAX_SUBSCRIPTIONS_PER_SOCKET,
     maxOutboundBytes: config.MAX_OUTBOUND_BUFFER_BYTES,
-    onSlowConsumer: () => metrics.limits.inc({ limit: "slow_consumer" }),
   });
-  // After the subscriber connection comes back (Redis restart, or Redis dropping a subscriber that
-  // fell behind its pubsub output buffer), resync every subscription from history.
-  let subReadyBefore = false;
-  sub.on("ready", () => {
-    if (subReadyBefore) subscriptions.resyncAll();
-    subReadyBefore = true;
-  });
-  server.adapter(createTaskEventAdapter(cmd, sub, (taskId, room, envelope) => subscriptions.onLiveEvent(taskId, room, envelope)));
   server.use(
-    socketAuth(
-      verifyToken,
-      (code) => (code === "limit_exceeded" ? metrics.limits.inc({ limit: "connections_per_user" }) : metrics.authFailures.inc({ code })),
-      (userId, socket) => userLimits.openConnection(userId, socket.id),
-    ),
+    socketAuth({
+      verify: verifyToken,
+      takeLease: leases.take,
+      onAuthFailure: (code) => metrics.authFailures.inc({ code }),
+      onLimited: (limit) => metrics.limits.inc({ limit }),
+      onAbandoned: () => metrics.handshakesAbandoned.inc(),
+    }),
   );
   server.on("connection", (socket) =>
     onConnection(socket, {
@@ -190,26 +165,20 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       logger,
       metrics,
       classifyError,
-      confirmRoom,
+      confirmRoom: delivery.confirmRoom,
       tasks,
-      subscriptions,
+      subscriptions: delivery.registry,
       runs,
-      silentFailure,
+      silentFailure: metrics.silentFailures.inc,
       watchAnswer,
       verifyToken,
-      userLimits,
+      admitCommand,
+      supervisor,
       commandRate: { perSec: config.RATE_LIMIT_COMMANDS_PER_SEC, burst: config.RATE_LIMIT_COMMANDS_BURST },
       clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
     }),
   );
 
-  // Connection leases for the per-user cap lapse after 60 s unless renewed: a crashed gateway's
-  // connections stop counting on their own.
-  const renewLeases = () => {
-    const live: [string, string][] = [...server.of("/").sockets.values()].map((s) => [(s.data as { userId: string }).userId, s.id]);
-    void userLimits.renew(live).catch((err: unknown) => logger.debug({ err }, "lease renewal failed"));
-  };
-  let leaseTimer: NodeJS.Timeout | undefined;
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>>["server"] | undefined;
   return {
     async start() {
@@ -223,22 +192,27 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       const m = await startMetricsServer(metrics.registry, config.METRICS_PORT, config.HOST);
       metricsServer = m.server;
       registry.start();
-      leaseTimer = setInterval(renewLeases, 20_000);
-      leaseTimer.unref();
+      leases.start();
       logger.info({ port, metricsPort: m.port }, "gateway listening");
       return { port, metricsPort: m.port };
     },
     async stop() {
       draining = true; // readyz → 503, new handshakes refused
-      clearInterval(leaseTimer);
+      leases.stop();
       await drainSockets(server.of("/"), { windowMs: config.DRAIN_WINDOW_MS, gatewayId: config.GATEWAY_ID, logger });
       await registry.stop();
       await server.close();
       metricsServer?.close();
-      redisOutages.stop(); // the connections close on purpose from here on
-      redisLiveness.stop();
-      await queue.close().catch(() => {});
-      for (const [, client] of redisClients) client.disconnect();
+      await queue.close().catch((err: unknown) => logger.warn({ err }, "queue did not close cleanly"));
+      redis.close();
     },
   };
+}
+
+/** Task and user rooms held by this gateway (not the per-socket rooms). */
+function countRooms(io: GatewayServer | undefined): number {
+  let n = 0;
+  for (const room of io?.of("/").adapter.rooms.keys() ?? [])
+    if (room.startsWith(TASK_ROOM_PREFIX) || room.startsWith(USER_ROOM_PREFIX)) n++;
+  return n;
 }

@@ -1,18 +1,19 @@
-// Pins the two places the gateway reaches into Socket.IO internals against the installed versions:
-// the adapter hook that hands task events to the subscriptions (src/adapter/task-event-adapter.ts)
-// and the encode-once write path (src/subscriptions/encoded-event.ts). Real Redis, real servers on
-// port 0, real socket.io-client.
+// Pins what src/socketio/internals.ts reaches into (Socket.IO / Engine.IO / ws internals) against the
+// installed versions: the adapter hook that hands task events to the subscriptions
+// (src/adapter/task-event-adapter.ts), the encode-once write path (src/subscriptions/outbound-event.ts),
+// and the connection-level helpers. Real Redis, real servers on port 0, real socket.io-client.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { EventEnvelope } from "@agentcast/protocol";
-import { createKeys, EventPublisher, TaskStore } from "@agentcast/store";
+import { createKeys, EventPublisher, roomChannel, TaskStore } from "@agentcast/store";
 import { type RedisServerHandle, startRedisServer } from "@agentcast/testkit";
 import { Redis } from "ioredis";
 import { Server, type Socket } from "socket.io";
 import { type Socket as ClientSocket, io as connect } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { createTaskEventAdapter, roomChannel } from "../src/adapter/task-event-adapter.js";
-import { EncodedEvent, type OutboundEvent, RawEvent } from "../src/subscriptions/encoded-event.js";
+import { createTaskEventAdapter } from "../src/adapter/task-event-adapter.js";
+import { closeWithin, isWritable, socketsSharingConnection, unsentBytes } from "../src/socketio/internals.js";
+import { EncodedEvent, type OutboundEvent, RawEvent } from "../src/subscriptions/outbound-event.js";
 
 interface Harness {
   io: Server;
@@ -225,5 +226,53 @@ describe("EncodedEvent (encode once, write to many)", () => {
     const received = clients.map((c) => new Promise((resolve) => c.once("event", resolve)));
     for (const s of await Promise.all(clients.map((c) => serverSocket(h.io, c)))) raw.writeTo(s);
     expect(await Promise.all(received)).toEqual([envelope, envelope]);
+  });
+});
+
+describe("connection internals (src/socketio/internals.ts)", () => {
+  it("unsentBytes counts what a client has not taken: ws's buffer and Engine.IO's write buffer", async () => {
+    const h = await startServer(false);
+    const c = await client(h.url, ["websocket"]);
+    const s = await serverSocket(h.io, c);
+    expect(unsentBytes(s)).toBe(0);
+    // A transport busy writing queues packets in Engine.IO's write buffer; each is counted once.
+    (s.conn.transport as unknown as { writable: boolean }).writable = false;
+    for (let i = 0; i < 20; i++) s.emit("note", "x".repeat(1_000));
+    const queued = unsentBytes(s);
+    expect(queued).toBeGreaterThanOrEqual(20_000);
+    expect(queued).toBeLessThan(21_000);
+    expect(unsentBytes(s)).toBe(queued);
+    (s.conn.transport as unknown as { writable: boolean }).writable = true;
+    (s.conn as unknown as { flush(): void }).flush();
+    await expect.poll(() => unsentBytes(s)).toBe(0);
+  });
+
+  it("closeWithin closes a connection whose client never drains, within the grace period, server side and TCP", async () => {
+    const h = await startServer(false);
+    const c = await client(h.url, ["websocket"]);
+    const s = await serverSocket(h.io, c);
+    // Writes wait behind a transport that never becomes writable again, as behind a client that stopped reading.
+    (s.conn.transport as unknown as { writable: boolean }).writable = false;
+    s.emit("note", "never flushed");
+    const gone = new Promise<string>((resolve) => s.once("disconnect", resolve));
+    const clientSaw = new Promise<string>((resolve) => c.once("disconnect", resolve));
+    expect(isWritable(s)).toBe(true);
+    closeWithin(s, 200);
+    expect(isWritable(s)).toBe(false); // closing: writes would be dropped
+    expect(await gone).toBe("forced close");
+    expect(await clientSaw).toBe("transport close");
+  });
+
+  it("socketsSharingConnection sees a second namespace socket on the same Engine.IO connection", async () => {
+    const h = await startServer(false);
+    h.io.of("/other");
+    const c = await client(h.url, ["websocket"]);
+    const s = await serverSocket(h.io, c);
+    expect(socketsSharingConnection(s)).toEqual([]);
+    const other = c.io.socket("/other");
+    await new Promise<void>((resolve) => other.once("connect", () => resolve()));
+    const shared = socketsSharingConnection(s);
+    expect(shared.map((x) => x.nsp.name)).toEqual(["/other"]);
+    other.disconnect();
   });
 });

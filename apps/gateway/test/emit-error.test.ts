@@ -6,7 +6,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { EventEnvelope } from "@agentcast/protocol";
-import { startMetricsServer } from "@agentcast/runtime";
+import { createSupervisor, startMetricsServer } from "@agentcast/runtime";
 import { createKeys, EventLog, EventPublisher, TaskStore } from "@agentcast/store";
 import { type RedisServerHandle, startRedisServer } from "@agentcast/testkit";
 import { Redis } from "ioredis";
@@ -14,9 +14,11 @@ import { pino } from "pino";
 import { Server, type Socket } from "socket.io";
 import { type Socket as ClientSocket, io as connect } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTaskEventAdapter, roomChannel } from "../src/adapter/task-event-adapter.js";
-import { createGatewayMetrics } from "../src/metrics/gateway-metrics.js";
-import { TaskSubscriptions } from "../src/subscriptions/task-subscriptions.js";
+import type { CommandContext } from "../src/commands/context.js";
+import { handlers } from "../src/commands/handlers.js";
+import { BACKGROUND_JOBS, createGatewayMetrics } from "../src/metrics/gateway-metrics.js";
+import type { SubscriptionRegistry } from "../src/subscriptions/subscription-registry.js";
+import { createTaskDelivery } from "../src/subscriptions/task-delivery.js";
 import { scrape, value } from "./metrics.js";
 
 describe("emit_error: a socket whose transport write throws", () => {
@@ -27,7 +29,7 @@ describe("emit_error: a socket whose transport write throws", () => {
   let url: string;
   let metricsPort: number;
   let closeMetrics: () => void;
-  let subscriptions: TaskSubscriptions;
+  let subscriptions: SubscriptionRegistry;
   let taskId: string;
   let runId: string;
   const logs: Record<string, unknown>[] = [];
@@ -73,25 +75,27 @@ describe("emit_error: a socket whose transport write throws", () => {
     metricsPort = m.port;
     closeMetrics = () => m.server.close();
     const eventLog = new EventLog(cmd, keys);
-    // Wired as src/app.ts wires it.
-    subscriptions = new TaskSubscriptions({
-      nsp: io.of("/"),
+    const tasks = new TaskStore(cmd, { keys, historyTtlSeconds: 3_600 });
+    const logger = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    const supervisor = createSupervisor({ registry: registry.registry, metricPrefix: "agentcast_gateway", jobs: BACKGROUND_JOBS, logger });
+    // Task delivery wired by the same function src/app.ts uses; `subscribe` runs the gateway's own handler.
+    const delivery = createTaskDelivery({
+      server: io,
+      cmd,
+      sub,
       eventLog,
-      confirmRoom: async (room) => void (await sub.ssubscribe(roomChannel(room))),
-      readPosition: (id) => eventLog.position(id),
-      logger: pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line)) }),
-      onDelivered: (event, replayed) => {
-        registry.eventsDelivered.inc({ type: event.type });
-        if (replayed) registry.eventsReplayed.inc();
-      },
-      onProblem: registry.silentFailures.inc,
+      metrics: registry,
+      supervisor,
+      logger,
+      maxSubscriptionsPerSocket: 10,
+      maxOutboundBytes: 1_048_576,
     });
-    io.adapter(createTaskEventAdapter(cmd, sub, (id, room, event) => subscriptions.onLiveEvent(id, room, event)));
+    subscriptions = delivery.registry;
     io.on("connection", (socket) => {
+      const ctx = { socket, userId: "ivy", logger, tasks, subscriptions } as Partial<CommandContext> as CommandContext;
       socket.on("subscribe", async (sinceSeq: number, ack: (lastSeq: number) => void) => {
-        const { start, replay } = await subscriptions.subscribe(socket, taskId, sinceSeq);
-        ack(start.lastSeq);
-        await replay();
+        const { body } = await handlers.subscribe(ctx, { taskId, sinceSeq });
+        ack(body.lastSeq);
       });
       socket.on("disconnect", () => subscriptions.dropSocket(socket.id));
     });
@@ -137,7 +141,7 @@ describe("emit_error: a socket whose transport write throws", () => {
     expect(emitErrors(after) - emitErrors(before)).toBe(1);
     expect(delivered(after) - delivered(before)).toBe(1); // the bystander's copy only
     expect(a.events.map((e) => e.seq)).toEqual([1, 2, 3]);
-    expect(subscriptions.isSubscribed(a.s.id, taskId)).toBe(false);
+    expect(subscriptions.has(a.s.id, taskId)).toBe(false);
     const line = logs.find((l) => l.msg === "emit failed; closing the connection so the client resumes");
     expect(line).toMatchObject({
       level: 50,
@@ -169,8 +173,8 @@ describe("emit_error: a socket whose transport write throws", () => {
     expect(b.s.conn.readyState).toBe("closing");
     await publish("four");
     const until = Date.now() + 5_000;
-    while (subscriptions.isSubscribed(b.s.id, taskId) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    expect(subscriptions.isSubscribed(b.s.id, taskId)).toBe(false);
+    while (subscriptions.has(b.s.id, taskId) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(subscriptions.has(b.s.id, taskId)).toBe(false);
     const after = await metrics();
     expect(delivered(after) - delivered(before)).toBe(0);
     expect(emitErrors(after) - emitErrors(before)).toBe(0);

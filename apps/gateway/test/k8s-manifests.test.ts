@@ -343,7 +343,9 @@ describe("k8s/examples", () => {
   });
 
   it("the gateway does not override Socket.IO's heartbeat the proxy timeouts are sized for", () => {
-    expect(read("apps/gateway/src/app.ts")).not.toMatch(/ping(Interval|Timeout)/);
+    // The Socket.IO server options live in one place.
+    expect(read("apps/gateway/src/socketio/socket-server.ts")).toMatch(/new Server\(/);
+    expect(read("apps/gateway/src/socketio/socket-server.ts")).not.toMatch(/ping(Interval|Timeout)/);
   });
 
   it("the env-key list used above is the gateway schema's", () => {

@@ -85,6 +85,18 @@ describe("slow consumers", () => {
     // socket) and one shared frame per event keep growth to what GC lag and allocator slack leave
     // (measured 90–110 MB); a leak of even 5 % of what was sent would exceed this.
     expect(rssGrowth).toBeLessThan(250 * 1024 * 1024);
-    for (const ws of stalled) ws.terminate();
+
+    // Closed, not just counted: a stalled socket is gone within SLOW_CONSUMER_CLOSE_MS (1 s) of crossing
+    // the bound — Engine.IO's graceful close would wait for a drain a paused client never sends, and the
+    // connection would linger until the heartbeat timed out (45 s). The flood took longer than the bound,
+    // so by now only the reader may be connected.
+    const connections = async () => value(await scrape(stack.gateways[0]?.metricsPort ?? 0), "agentcast_gateway_connections");
+    await expect.poll(connections, { timeout: 3_000, interval: 100 }).toBe(0);
+    // And their TCP connections were closed by the gateway: once a stalled client reads again, it finds the end.
+    const tcpClosed = stalled.map((ws) => new Promise<void>((resolve) => ws.once("close", () => resolve())));
+    for (const ws of stalled) (ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    let closedCount = 0;
+    for (const e of tcpClosed) void e.then(() => closedCount++);
+    await expect.poll(() => closedCount, { timeout: 5_000, interval: 100 }).toBe(stalled.length);
   });
 });

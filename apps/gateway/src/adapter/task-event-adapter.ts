@@ -1,15 +1,12 @@
 import type { EventEnvelope } from "@agentcast/protocol";
 import { taskIdOfRoom } from "@agentcast/protocol";
+import { CLUSTER_BROADCAST, EVENT_NAME, EVENT_PACKET, parseTaskFrame } from "@agentcast/store";
 import { createShardedAdapter } from "@socket.io/redis-adapter";
 import type { Redis } from "ioredis";
 import type { Namespace } from "socket.io";
 import type { Adapter } from "socket.io-adapter";
-import { EncodedEvent, type OutboundEvent, RawEvent } from "../subscriptions/encoded-event.js";
-import { parseTaskFrame } from "./task-frame.js";
-
-/** ClusterAdapter MessageType.BROADCAST and socket.io-parser PacketType.EVENT. */
-const BROADCAST = 3;
-const EVENT_PACKET = 2;
+import { interceptAdapterMessages } from "../socketio/internals.js";
+import { EncodedEvent, type OutboundEvent, RawEvent } from "../subscriptions/outbound-event.js";
 
 export type TaskEventHandler = (taskId: string, room: string, event: OutboundEvent) => void;
 
@@ -38,41 +35,33 @@ export function createTaskEventAdapter(pub: Redis, sub: Redis, onTaskEvent: Task
   const sharded = createShardedAdapter(pub, sub, { subscriptionMode: "dynamic" });
   // A plain function, not an arrow: Socket.IO calls it with `new`.
   return function taskEventAdapter(nsp: Namespace) {
-    const adapter = sharded(nsp) as unknown as Adapter & {
-      onMessage(m: ClusterMessage, offset?: string): void;
-      onRawMessage(raw: Buffer, channel: Buffer): void;
-    };
-    const originalRaw = adapter.onRawMessage.bind(adapter);
-    adapter.onRawMessage = (raw: Buffer, channel: Buffer) => {
-      const frame = Buffer.isBuffer(raw) && Buffer.isBuffer(channel) ? parseTaskFrame(raw, channel) : undefined;
-      if (frame) onTaskEvent(frame.taskId, frame.room, new RawEvent(frame.seq, frame.type, frame.ts, frame.envelopeJson));
-      else originalRaw(raw, channel);
-    };
-    const original = adapter.onMessage.bind(adapter);
-    adapter.onMessage = (message: ClusterMessage, offset?: string) => {
-      const routed = routeOf(message);
-      if (routed) onTaskEvent(routed.taskId, routed.room, new EncodedEvent(nsp, routed.envelope));
-      else original(message, offset);
-    };
+    const adapter = sharded(nsp) as unknown as Adapter;
+    interceptAdapterMessages<ClusterMessage>(adapter, {
+      raw(raw, channel) {
+        const frame = parseTaskFrame(raw, channel);
+        if (frame) onTaskEvent(frame.taskId, frame.room, new RawEvent(frame.seq, frame.type, frame.ts, frame.envelopeJson));
+        return frame !== undefined;
+      },
+      parsed(message) {
+        const routed = routeOf(message);
+        if (routed) onTaskEvent(routed.taskId, routed.room, new EncodedEvent(nsp, routed.envelope));
+        return routed !== undefined;
+      },
+    });
     return adapter;
   };
 }
 
 function routeOf(m: ClusterMessage): { taskId: string; room: string; envelope: EventEnvelope } | undefined {
-  if (m.type !== BROADCAST || m.nsp !== "/" || !m.data || m.data.requestId !== undefined) return undefined;
+  if (m.type !== CLUSTER_BROADCAST || m.nsp !== "/" || !m.data || m.data.requestId !== undefined) return undefined;
   const rooms = m.data.opts?.rooms;
   const packet = m.data.packet;
   if (rooms?.length !== 1 || (m.data.opts?.except?.length ?? 0) > 0) return undefined;
-  if (!packet || packet.type !== EVENT_PACKET || packet.data?.[0] !== "event" || packet.data.length !== 2) return undefined;
+  if (!packet || packet.type !== EVENT_PACKET || packet.data?.[0] !== EVENT_NAME || packet.data.length !== 2) return undefined;
   const room = rooms[0];
   if (typeof room !== "string") return undefined;
   const taskId = taskIdOfRoom(room);
   const envelope = packet.data[1] as EventEnvelope | undefined;
   if (!taskId || typeof envelope !== "object" || envelope === null || typeof envelope.seq !== "number") return undefined;
   return { taskId, room, envelope };
-}
-
-/** Shard channel of a room, as the sharded adapter names it. */
-export function roomChannel(room: string, channelPrefix = "socket.io", nsp = "/"): string {
-  return `${channelPrefix}#${nsp}#${room}#`;
 }

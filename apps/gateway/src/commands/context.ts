@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { Socket } from "socket.io";
 import type { VerifiedToken } from "../auth/token-verifier.js";
 import type { RunService } from "../runs/run-service.js";
-import type { TaskSubscriptions } from "../subscriptions/task-subscriptions.js";
+import type { SubscriptionRegistry } from "../subscriptions/subscription-registry.js";
 
 /** What a command handler may use. */
 export interface CommandContext {
@@ -12,7 +12,7 @@ export interface CommandContext {
   userId: string;
   logger: Logger;
   tasks: TaskStore;
-  subscriptions: TaskSubscriptions;
+  subscriptions: SubscriptionRegistry;
   runs: RunService;
   silentFailure: (kind: SilentFailure) => void;
   /** Verifies a token offered by auth_refresh. */

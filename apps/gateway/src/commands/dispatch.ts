@@ -1,5 +1,12 @@
-import { type CommandName, commandSchemas, type ErrorBody, type ErrorCode, errorBody, isCommandName } from "@agentcast/protocol";
-import type { z } from "zod";
+import {
+  type CommandName,
+  commandSchemas,
+  type ErrorBody,
+  type ErrorCode,
+  errorBody,
+  isCommandName,
+  payloadErrorOf,
+} from "@agentcast/protocol";
 import { CommandError } from "./command-error.js";
 import type { CommandContext } from "./context.js";
 import { handlers } from "./handlers.js";
@@ -43,6 +50,12 @@ export function attachCommands(ctx: CommandContext, hooks: DispatchHooks = {}): 
     queued++;
     chain = chain
       .then(() => run(ctx, hooks, event, args[0], ack))
+      // Never reached by a command's own failure (that is answered in `runCommand`); a throw from the
+      // hooks must not break the chain for the commands behind it, nor end the process.
+      .catch((err: unknown) => {
+        hooks.onCommand?.(isCommandName(event) ? event : "unknown", "internal_error");
+        fail(ctx, event, ack, errorBody("internal_error"), { payload: args[0], err });
+      })
       .finally(() => {
         queued--;
       });
@@ -74,15 +87,14 @@ async function run(ctx: CommandContext, hooks: DispatchHooks, event: string, pay
 async function runCommand(ctx: CommandContext, hooks: DispatchHooks, command: CommandName, payload: unknown, ack: AckFn | undefined) {
   const parsed = commandSchemas[command].safeParse(payload);
   if (!parsed.success) {
-    hooks.onCommand?.(command, "invalid_payload");
-    fail(ctx, command, ack, payloadError(parsed.error), { payload });
+    const error = payloadErrorOf(parsed.error); // the HTTP API's answer too: one code per mistake, both doors
+    hooks.onCommand?.(command, error.code);
+    fail(ctx, command, ack, error, { payload });
     return;
   }
-  let after: (() => Promise<void>) | undefined;
   try {
     // biome-ignore lint/suspicious/noExplicitAny: the handler table is indexed by the validated command name
     const result = await handlers[command](ctx, parsed.data as any);
-    after = result.after;
     hooks.onCommand?.(command, "ok");
     ack?.({ ok: true, ...result.body });
   } catch (err) {
@@ -90,9 +102,7 @@ async function runCommand(ctx: CommandContext, hooks: DispatchHooks, command: Co
     const code = expected ? err.code : (hooks.classifyError?.(err) ?? "internal_error");
     hooks.onCommand?.(command, code);
     fail(ctx, command, ack, expected ? errorBody(code, err.message) : errorBody(code), { payload, ...(expected ? {} : { err }) });
-    return;
   }
-  if (after) void after().catch((err) => ctx.logger.error({ err, command }, "command follow-up failed"));
 }
 
 /**
@@ -118,14 +128,4 @@ function fail(
 function taskIdOf(payload: unknown): string | undefined {
   const taskId = typeof payload === "object" && payload !== null ? (payload as { taskId?: unknown }).taskId : undefined;
   return typeof taskId === "string" && taskId.length > 0 && taskId.length <= 128 ? taskId : undefined;
-}
-
-function payloadError(error: z.ZodError): ErrorBody {
-  const tooBig = error.issues.find((i) => i.code === "too_big");
-  if (tooBig) return errorBody("payload_too_large", `${tooBig.path.join(".") || "payload"}: ${tooBig.message}`);
-  const first = error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.join(".") || "payload"}: ${i.message}`)
-    .join("; ");
-  return errorBody("invalid_payload", first);
 }

@@ -2,8 +2,8 @@ import type { CommandName, CommandPayload, CommandResults } from "@agentcast/pro
 import { CommandError } from "./command-error.js";
 import type { CommandContext } from "./context.js";
 
-/** A handler returns its ack body (sent as `{ ok: true, ...body }`) and an optional follow-up. */
-export type HandlerResult<C extends CommandName> = { body: CommandResults[C]; after?: () => Promise<void> };
+/** A handler returns its ack body (sent as `{ ok: true, ...body }`). */
+export type HandlerResult<C extends CommandName> = { body: CommandResults[C] };
 type Handler<C extends CommandName> = (ctx: CommandContext, payload: CommandPayload<C>) => Promise<HandlerResult<C>>;
 
 async function ownTask(ctx: CommandContext, taskId: string) {
@@ -14,24 +14,28 @@ async function ownTask(ctx: CommandContext, taskId: string) {
 
 export const handlers: { [C in CommandName]: Handler<C> } = {
   async user_message(ctx, { text, taskId, messageId }) {
-    let replay: (() => Promise<void>) | undefined;
-    const started = await ctx.runs.start(
-      ctx.userId,
+    await using lease = ctx.subscriptions.lease(ctx.socket);
+    const started = await ctx.runs.start({
+      userId: ctx.userId,
       text,
       taskId,
-      async (id, lastSeq) => {
-        // In the room (confirmed) before the job exists, so the run's first event reaches this pod.
-        ({ replay } = await ctx.subscriptions.subscribe(ctx.socket, id, lastSeq));
-      },
       messageId,
-    );
-    return { body: started, ...(replay ? { after: replay } : {}) };
+      // Before anything changes: refused when the socket may not follow another task.
+      mayFollow: () => lease.secure(taskId),
+      // In the room (confirmed) before the job exists, so the run's first event reaches this pod.
+      follow: (id, fromSeq) => lease.open(id, fromSeq),
+    });
+    lease.commit();
+    return { body: started };
   },
 
   async subscribe(ctx, { taskId, sinceSeq }) {
     await ownTask(ctx, taskId);
-    const { start, replay } = await ctx.subscriptions.subscribe(ctx.socket, taskId, sinceSeq ?? 0);
-    return { body: { taskId, ...start }, after: replay };
+    await using lease = ctx.subscriptions.lease(ctx.socket);
+    lease.secure(taskId);
+    const start = await lease.open(taskId, sinceSeq ?? 0);
+    lease.commit(); // history is replayed after the ack
+    return { body: { taskId, ...start } };
   },
 
   async unsubscribe(ctx, { taskId }) {

@@ -1,12 +1,13 @@
 import { type ErrorBody, type ErrorCode, errorBody, userRoom } from "@agentcast/protocol";
+import type { Supervised } from "@agentcast/runtime";
 import type { Logger } from "pino";
-import type { Socket } from "socket.io";
 import type { VerifiedToken } from "../auth/token-verifier.js";
 import type { CommandContext } from "../commands/context.js";
 import { attachCommands } from "../commands/dispatch.js";
+import type { CommandAdmission } from "../limits/command-admission.js";
 import { TokenBucket } from "../limits/token-bucket.js";
-import type { UserLimits } from "../limits/user-limits.js";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.js";
+import type { GatewaySocket } from "../socketio/socket-server.js";
 
 export interface ConnectionDeps extends Omit<CommandContext, "socket" | "userId" | "logger" | "setExpiry" | "verifyToken"> {
   gatewayId: string;
@@ -15,7 +16,9 @@ export interface ConnectionDeps extends Omit<CommandContext, "socket" | "userId"
   classifyError: (err: unknown) => ErrorCode;
   confirmRoom: (room: string) => Promise<void>;
   verifyToken: (token: string | undefined) => Promise<VerifiedToken>;
-  userLimits: UserLimits;
+  /** The per-socket and per-user command limits (the same admission as the HTTP API's). */
+  admitCommand: CommandAdmission;
+  supervisor: Supervised;
   commandRate: { perSec: number; burst: number };
   clockSkewSeconds: number;
 }
@@ -26,8 +29,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * An authenticated socket: user room, rate-limited commands, token expiry enforced while connected
  * (auth_refresh extends it), connection_established, one log line on open and close.
  */
-export function onConnection(socket: Socket, deps: ConnectionDeps): void {
-  const data = socket.data as { userId: string; expiresAt?: number };
+export function onConnection(socket: GatewaySocket, deps: ConnectionDeps): void {
+  const data = socket.data;
   const userId = data.userId;
   const log = deps.logger.child({ connectionId: socket.id, userId });
   const { metrics } = deps;
@@ -55,18 +58,11 @@ export function onConnection(socket: Socket, deps: ConnectionDeps): void {
     clearTimeout(expiryTimer);
     metrics.disconnections.inc({ reason });
     deps.subscriptions.dropSocket(socket.id);
-    void deps.userLimits.closeConnection(userId, socket.id).catch(() => {});
+    // Its place under the per-user connection cap is released by auth/socket-auth.ts (it took it).
     log.info({ reason, durationMs: Date.now() - openedAt }, "connection closed");
   });
   const bucket = new TokenBucket(deps.commandRate.perSec, deps.commandRate.burst);
-  const admit = async (): Promise<ErrorBody | null> => {
-    const socketWait = bucket.take();
-    const userWait = socketWait > 0 ? 0 : await deps.userLimits.takeCommand(userId).catch(() => 0);
-    if (socketWait === 0 && userWait === 0) return null;
-    metrics.limits.inc({ limit: socketWait > 0 ? "commands_per_socket" : "commands_per_user" });
-    const retryAfterMs = Math.max(socketWait, userWait);
-    return { ...errorBody("rate_limited", `Too many commands; retry in ${retryAfterMs} ms`), retryAfterMs };
-  };
+  const admit = (): Promise<ErrorBody | null> => deps.admitCommand(userId, bucket);
   attachCommands(
     {
       socket,
@@ -89,12 +85,18 @@ export function onConnection(socket: Socket, deps: ConnectionDeps): void {
   const room = userRoom(userId);
   socket.join(room);
   // Confirmed before connection_established, so task_created notices published after it arrive.
-  deps
-    .confirmRoom(room)
-    .catch((err: unknown) => log.warn({ err }, "user room subscription not confirmed"))
-    .finally(() => {
-      if (!socket.connected) return;
-      socket.emit("connection_established", { connectionId: socket.id, userId, gatewayId: deps.gatewayId, protocol: 1 });
-      log.info({ transport: socket.conn.transport.name }, "connection opened");
-    });
+  deps.supervisor.run(
+    "user_room_confirm",
+    async () => {
+      try {
+        await deps.confirmRoom(room);
+      } finally {
+        if (socket.connected) {
+          socket.emit("connection_established", { connectionId: socket.id, userId, gatewayId: deps.gatewayId, protocol: 1 });
+          log.info({ transport: socket.conn.transport.name }, "connection opened");
+        }
+      }
+    },
+    { userId, connectionId: socket.id },
+  );
 }

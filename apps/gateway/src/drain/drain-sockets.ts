@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Namespace } from "socket.io";
+import { closeWithin } from "../socketio/internals.js";
 
 export interface DrainOptions {
   /** Spread the disconnects over this window so the other pods are not hit all at once. */
@@ -26,7 +27,8 @@ export async function drainSockets(nsp: Namespace, opts: DrainOptions): Promise<
     for (const socket of sockets.slice(i, i + size)) {
       if (!socket.connected) continue;
       socket.emit("draining", { gatewayId: opts.gatewayId, reconnect: true });
-      socket.conn.close();
+      // Closed within a second even if the client stopped reading (it would never drain the notice).
+      closeWithin(socket, 1_000);
     }
     if (i + size < sockets.length) await new Promise((r) => setTimeout(r, interval));
   }

@@ -2,6 +2,17 @@ import { createSilentFailureCounter } from "@agentcast/runtime";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { DeliveryMeter } from "./delivery-meter.js";
 
+/** What the gateway runs in the background under its supervisor (`agentcast_gateway_background_failures_total{job}`). */
+export const BACKGROUND_JOBS = [
+  "replay",
+  "resync",
+  "abandon_run",
+  "lease_renewal",
+  "connection_release",
+  "answer_watch",
+  "user_room_confirm",
+] as const;
+
 /** Live values the gauges read at scrape time. */
 export interface GatewayGaugeSources {
   connections(): number;
@@ -93,6 +104,17 @@ export function createGatewayMetrics(gatewayId: string, sources: GatewayGaugeSou
       name: "agentcast_gateway_limits_total",
       help: "Requests refused or connections closed by a limit, by limit",
       labelNames: ["limit"] as const,
+      registers,
+    }),
+    limitCheckFailures: new Counter({
+      name: "agentcast_gateway_limit_check_failures_total",
+      help: "Per-user limit checks that failed (Redis error), by limit; the request was admitted (the limits fail open)",
+      labelNames: ["limit"] as const,
+      registers,
+    }),
+    handshakesAbandoned: new Counter({
+      name: "agentcast_gateway_handshakes_abandoned_total",
+      help: "Socket.IO handshakes whose connection closed before the socket connected (any lease taken was released)",
       registers,
     }),
     eventsReplayed,

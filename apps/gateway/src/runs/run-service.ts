@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
 import type { TaskCreatedNotice } from "@agentcast/protocol";
+import type { Supervised } from "@agentcast/runtime";
 import { type MessageIds, type MessageOutcome, type RunJobData, runJobOptions, type TaskStore } from "@agentcast/store";
 import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { CommandError } from "../commands/command-error.js";
+import { type QueuedRun, RunRollback } from "./run-rollback.js";
 
 export interface RunServiceOptions {
   tasks: TaskStore;
@@ -12,7 +14,24 @@ export interface RunServiceOptions {
   messageIds: MessageIds;
   /** Tells the user's sockets (on every pod) about a new task. */
   notifyTaskCreated: (userId: string, notice: TaskCreatedNotice) => void;
+  supervisor: Supervised;
   logger: Logger;
+}
+
+export interface RunRequest {
+  userId: string;
+  text: string;
+  /** A follow-up on this task; absent = a new task. */
+  taskId?: string | undefined;
+  /** The client's id for this message: a resend with the same id gets the same run. */
+  messageId?: string | undefined;
+  /** Called before anything changes (a fresh start only, not a resend): throws to refuse the start. */
+  mayFollow?: () => void;
+  /**
+   * Called once the run's task and start seq are known and before the job exists: a socket follows
+   * the task there, so the run's first event reaches it. A throw here starts nothing.
+   */
+  follow?: (taskId: string, fromSeq: number) => Promise<unknown>;
 }
 
 export interface StartedRun {
@@ -25,49 +44,54 @@ export interface StartedRun {
 /** How long a resent message waits for the first one (same messageId) to finish starting its run. */
 const CLAIM_WAIT_MS = 3_000;
 
-/** Starts runs — a new task, or a follow-up on the caller's idle task — for sockets and HTTP alike. */
+/**
+ * Starts runs — a new task, or a follow-up on the caller's idle task — for sockets and HTTP alike.
+ * Order: claim the message id → create the run (task queued) → the caller follows it → record what
+ * the message id started → queue the job. Everything before the job exists is undone if a later step
+ * fails (the run is rolled back, the id released), so a failed start leaves no run behind; a run
+ * whose job exists is recorded under its message id, so a resend never starts a second one.
+ */
 export class RunService {
-  constructor(private readonly opts: RunServiceOptions) {}
+  private readonly rollback: RunRollback;
 
-  /**
-   * Starts a run like `startNew`, at most once per (user, `messageId`): a message resent with the same
-   * id — its ack was lost to a dropped connection — gets the run the first one started, and the
-   * resending socket follows that run from its first event (`beforeEnqueue` with the run's start seq).
-   */
-  async start(
-    userId: string,
-    text: string,
-    taskId: string | undefined,
-    beforeEnqueue?: (taskId: string, lastSeq: number) => Promise<void>,
-    messageId?: string,
-  ): Promise<StartedRun> {
-    if (messageId === undefined) return this.startNew(userId, text, taskId, beforeEnqueue);
-    const textDigest = createHash("sha256").update(text.trim()).digest("base64url").slice(0, 16);
-    const earlier = await this.claim(userId, messageId);
+  constructor(private readonly opts: RunServiceOptions) {
+    this.rollback = new RunRollback(opts);
+  }
+
+  async start(req: RunRequest): Promise<StartedRun> {
+    const { userId, messageId } = req;
+    if (messageId === undefined) return this.startRun(req);
+    const textDigest = createHash("sha256").update(req.text.trim()).digest("base64url").slice(0, 16);
+    let earlier = await this.claim(userId, messageId);
+    if (earlier && (await this.rollback.wasUndone(earlier))) {
+      // Recorded, then undone because its job could not be queued, and the id was not released then.
+      await this.opts.messageIds.release(userId, messageId);
+      earlier = await this.claim(userId, messageId);
+    }
     if (earlier) {
-      if (earlier.sentTaskId !== taskId || earlier.textDigest !== textDigest) {
+      if (earlier.sentTaskId !== req.taskId || earlier.textDigest !== textDigest) {
         throw new CommandError("invalid_payload", "This messageId was already used for a different message");
       }
-      await beforeEnqueue?.(earlier.taskId, earlier.fromSeq);
+      await req.follow?.(earlier.taskId, earlier.fromSeq);
+      await this.rollback.ensureQueued({ taskId: earlier.taskId, runId: earlier.runId, userId, text: req.text });
       this.opts.logger.info({ taskId: earlier.taskId, runId: earlier.runId, userId }, "message resent: same run");
       return { taskId: earlier.taskId, runId: earlier.runId, duplicate: true };
     }
-    let fromSeq = 0;
     try {
-      const started = await this.startNew(userId, text, taskId, async (id, lastSeq) => {
-        fromSeq = lastSeq;
-        await beforeEnqueue?.(id, lastSeq);
-      });
-      await this.opts.messageIds.record(userId, messageId, {
-        taskId: started.taskId,
-        runId: started.runId,
-        fromSeq,
-        ...(taskId === undefined ? {} : { sentTaskId: taskId }),
-        textDigest,
-      });
-      return started;
+      return await this.startRun(req, (run) =>
+        this.opts.messageIds.record(userId, messageId, {
+          taskId: run.taskId,
+          runId: run.runId,
+          fromSeq: run.fromSeq,
+          ...(req.taskId === undefined ? {} : { sentTaskId: req.taskId }),
+          textDigest,
+        }),
+      );
     } catch (err) {
-      await this.opts.messageIds.release(userId, messageId).catch(() => {});
+      // Nothing was started: free the id so the client's retry can start it (a pending claim lapses on its own).
+      await this.opts.messageIds.release(userId, messageId).catch((releaseErr: unknown) => {
+        this.opts.logger.warn({ err: releaseErr, userId }, "message id not released; it lapses within 30 s");
+      });
       throw err;
     }
   }
@@ -85,37 +109,38 @@ export class RunService {
     throw new CommandError("unavailable", "The same message is still being started; retry shortly");
   }
 
-  /**
-   * Creates or claims the task, calls `beforeEnqueue` (a socket joins the room there), then queues
-   * the job. If queueing fails the run is marked failed so the task is not left busy.
-   */
-  private async startNew(
-    userId: string,
-    text: string,
-    taskId: string | undefined,
-    beforeEnqueue?: (taskId: string, lastSeq: number) => Promise<void>,
-  ): Promise<StartedRun> {
-    const { tasks, queue } = this.opts;
-    let run: { taskId: string; runId: string; lastSeq: number; created?: TaskCreatedNotice };
-    if (taskId === undefined) {
-      const created = await tasks.createTask(userId, text);
-      run = { taskId: created.taskId, runId: created.runId, lastSeq: 0, created };
-    } else {
-      const res = await tasks.startRun(userId, taskId);
-      if (!res.ok) throw new CommandError(res.code);
-      run = { taskId, runId: res.runId, lastSeq: res.lastSeq };
-    }
+  /** Creates the run, lets the caller follow it, records it, queues its job; undoes the run if any step fails. */
+  private async startRun(req: RunRequest, record?: (run: QueuedRun & { fromSeq: number }) => Promise<void>): Promise<StartedRun> {
+    const { userId, text } = req;
+    req.mayFollow?.();
+    const run = await this.createRun(req);
     try {
-      await beforeEnqueue?.(run.taskId, run.lastSeq);
+      await req.follow?.(run.taskId, run.fromSeq);
+      await record?.(run);
       const data: RunJobData = { taskId: run.taskId, runId: run.runId, userId, text };
-      await queue.add("run", data, runJobOptions(run.runId));
+      await this.opts.queue.add("run", data, runJobOptions(run.runId));
     } catch (err) {
-      this.opts.logger.error({ err, taskId: run.taskId, runId: run.runId }, "could not queue run");
-      await tasks.abandonRun(run.taskId, run.runId).catch(() => {});
+      if (!(err instanceof CommandError)) this.opts.logger.error({ err, taskId: run.taskId, runId: run.runId }, "could not queue run");
+      this.rollback.undo(run);
       throw err instanceof CommandError ? err : new CommandError("unavailable", "Could not queue the run; retry shortly");
     }
     if (run.created) this.opts.notifyTaskCreated(userId, run.created);
     this.opts.logger.info({ taskId: run.taskId, runId: run.runId, userId }, "run queued");
     return { taskId: run.taskId, runId: run.runId };
+  }
+
+  private async createRun(req: RunRequest): Promise<QueuedRun & { fromSeq: number; created?: TaskCreatedNotice }> {
+    const { tasks } = this.opts;
+    if (req.taskId === undefined) {
+      const created = await tasks.createTask(req.userId, req.text);
+      return { taskId: created.taskId, runId: created.runId, userId: req.userId, fromSeq: 0, created };
+    }
+    let res = await tasks.startRun(req.userId, req.taskId);
+    // A run left queued without a job (its gateway failed half-way and could not undo it) is undone now.
+    if (!res.ok && res.code === "task_busy" && (await this.rollback.undoIfNeverQueued(req.taskId))) {
+      res = await tasks.startRun(req.userId, req.taskId);
+    }
+    if (!res.ok) throw new CommandError(res.code);
+    return { taskId: req.taskId, runId: res.runId, userId: req.userId, fromSeq: res.lastSeq };
   }
 }
