@@ -4,6 +4,8 @@ import { optionalEnvString, parseEnv, portSchema } from "@agentcast/runtime";
 import { z } from "zod";
 
 const port = (fallback: number) => portSchema(z, fallback);
+const MAX_TRUSTED_PROXY_HOPS = 10;
+const TRUST_PROXY_PROBLEM = `must be true (1 trusted proxy), false (none) or a number of trusted proxy hops 0-${MAX_TRUSTED_PROXY_HOPS}`;
 const optionalString = optionalEnvString(z);
 
 /** Gateway configuration from the environment. Each field: env key, default, meaning. */
@@ -72,17 +74,22 @@ export const gatewayConfigSchema = z
     RATE_LIMIT_USER_COMMANDS_PER_MIN: z.coerce.number().int().min(1).default(600),
     /** MAX_CONNECTIONS_PER_USER: concurrent connections per user across all gateways. */
     MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(20),
+    /** CONNECTION_LEASE_MS: a connection's place under MAX_CONNECTIONS_PER_USER lapses this long after its gateway last renewed it (renewed every third of it), e.g. when the gateway died. */
+    CONNECTION_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
     /** MAX_SUBSCRIPTIONS_PER_SOCKET: tasks one socket may follow at once. */
     MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).default(100),
     /** CONNECT_RATE_PER_IP_PER_SEC: new connections per client IP per second on this gateway. */
     CONNECT_RATE_PER_IP_PER_SEC: z.coerce.number().positive().default(10),
     /** CONNECT_BURST_PER_IP: new connections per client IP at once. */
     CONNECT_BURST_PER_IP: z.coerce.number().int().min(1).default(50),
-    /** TRUST_PROXY: take the client IP from X-Forwarded-For (only behind a proxy you trust). */
+    /** TRUST_PROXY: trusted proxy hops in front of the gateway: the client IP is the X-Forwarded-For entry the outermost one saw (`true` = 1, `false` = 0). */
     TRUST_PROXY: z
-      .enum(["true", "false"])
+      .string()
+      .trim()
       .default("false")
-      .transform((v) => v === "true"),
+      .refine((v) => /^(true|false|\d{1,2})$/.test(v), TRUST_PROXY_PROBLEM)
+      .transform((v) => (v === "true" ? 1 : v === "false" ? 0 : Number(v)))
+      .refine((hops) => hops <= MAX_TRUSTED_PROXY_HOPS, TRUST_PROXY_PROBLEM),
     /** MAX_OUTBOUND_BUFFER_BYTES: a socket with more unsent bytes is closed (it resumes from history). */
     MAX_OUTBOUND_BUFFER_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
     /** REDIS_PING_INTERVAL_MS: how often each Redis connection is PINGed to find one that silently stopped answering. */

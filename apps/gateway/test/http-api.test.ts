@@ -85,4 +85,39 @@ describe("HTTP API", () => {
     });
     expect(raw.status).toBe(400);
   });
+
+  it("malformed percent-encoding in a task path is 400 invalid_payload; outside /v1/ it is 404 — never 500", async () => {
+    for (const path of ["/v1/tasks/%E0%A4%A", "/v1/tasks/%E0%A4%A/events", "/v1/tasks/%/events"]) {
+      expect({ path, res: await stack.http(path, { userId: "ivan" }) }).toMatchObject({
+        path,
+        res: { status: 400, body: { error: { code: "invalid_payload" } } },
+      });
+    }
+    expect(await stack.http("/%E0%A4%A")).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
+    expect((await stack.http("/healthz")).status).toBe(200);
+  });
+
+  it("an Idempotency-Key that is not an id is refused (invalid_payload) and starts nothing, however often it is sent", async () => {
+    const token = await signDevToken("kim");
+    const post = async (key: string, body: Record<string, unknown> = { text: "what is 1+1" }) => {
+      const res = await fetch(`${stack.gateways[0]?.url}/v1/tasks`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": key },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    const refusal = { status: 400, body: { error: { code: "invalid_payload", message: expect.stringContaining("Idempotency-Key") } } };
+    for (const key of ["k".repeat(80), "order.1234", "key with space", ""]) {
+      expect({ key, first: await post(key), again: await post(key) }).toMatchObject({ key, first: refusal, again: refusal });
+    }
+    // A header and a body messageId that disagree name two ids for one message: refused too.
+    expect(await post("k-1", { text: "what is 1+1", messageId: "k-2" })).toMatchObject(refusal);
+    expect((await stack.http("/v1/tasks", { userId: "kim" })).body).toEqual({ tasks: [], nextCursor: null });
+    // The same id in both places is one message.
+    const first = await post("k-3", { text: "what is 1+1", messageId: "k-3" });
+    expect(first).toMatchObject({ status: 202 });
+    expect(await post("k-3")).toMatchObject({ status: 202, body: { ...(first.body as object), duplicate: true } });
+    expect((await stack.http("/v1/tasks", { userId: "kim" })).body.tasks).toHaveLength(1);
+  });
 });

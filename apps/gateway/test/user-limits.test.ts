@@ -34,4 +34,32 @@ describe("UserLimits.openConnection", () => {
     expect(await gatewayB.openConnection("alice", "c-over")).toBe(false);
     expect(await gatewayA.openConnection("alice", "c-later", Date.now() + 61_000)).toBe(true);
   });
+
+  it("renewals keep the user's key alive beyond two leases: a user at the cap stays at the cap (issue 13 item 5)", async () => {
+    const prefix = `ul${Date.now()}r`;
+    const leaseMs = 1_000;
+    const gateway = new UserLimits(a, prefix, 100, 2, leaseMs);
+    const startedAt = Date.now();
+    expect(await gateway.openConnection("bob", "c1")).toBe(true);
+    expect(await gateway.openConnection("bob", "c2")).toBe(true);
+    // Renew as a gateway does, every third of the lease, until the key's first TTL (two leases) is long past.
+    while (Date.now() - startedAt < 2.5 * leaseMs) {
+      await new Promise((resolve) => setTimeout(resolve, leaseMs / 3));
+      await gateway.renew([
+        ["bob", "c1"],
+        ["bob", "c2"],
+      ]);
+    }
+    expect(await a.zcard(`${prefix}:user:{bob}:connections`)).toBe(2);
+    expect(await gateway.openConnection("bob", "c3")).toBe(false);
+  });
+
+  it("a renewal never brings back a released lease", async () => {
+    const prefix = `ul${Date.now()}x`;
+    const gateway = new UserLimits(a, prefix, 100, 2, 1_000);
+    expect(await gateway.openConnection("carol", "c1")).toBe(true);
+    await gateway.closeConnection("carol", "c1");
+    expect(await gateway.renew([["carol", "c1"]])).toBe(0);
+    expect(await a.exists(`${prefix}:user:{carol}:connections`)).toBe(0);
+  });
 });

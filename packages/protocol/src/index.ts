@@ -8,6 +8,7 @@ export {
   commandSchemas,
   isCommandName,
   LIMITS,
+  payloadErrorOf,
 } from "./commands.js";
 export {
   ERROR_CODE_NAMES,

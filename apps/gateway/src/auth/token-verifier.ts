@@ -66,15 +66,35 @@ export function createTokenVerifier(opts: TokenVerifierOptions): (token: string 
     if (!token) return { ok: false, code: "token_missing", reason: "no token" };
     try {
       const { payload } = await jwtVerify(token, getKey, verifyOpts);
-      if (typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 256) {
-        return { ok: false, code: "token_invalid", reason: "sub claim missing or invalid" };
-      }
-      return { ok: true, userId: payload.sub, expiresAt: payload.exp, role: typeof payload.role === "string" ? payload.role : undefined };
+      const sub = payload.sub;
+      const problem = userIdProblem(sub);
+      if (problem !== undefined || typeof sub !== "string") return { ok: false, code: "token_invalid", reason: `sub claim ${problem}` };
+      return { ok: true, userId: sub, expiresAt: payload.exp, role: typeof payload.role === "string" ? payload.role : undefined };
     } catch (err) {
       if (err instanceof errors.JWTExpired) return { ok: false, code: "token_expired", reason: err.message };
       return { ok: false, code: "token_invalid", reason: err instanceof Error ? err.message : String(err) };
     }
   };
+}
+
+/** Longest user id (the token's `sub`), in Unicode characters (code points). */
+export const MAX_USER_ID_CHARS = 256;
+/** A UTF-16 surrogate that is not half of a pair: a string holding one is not well-formed Unicode. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Why `sub` cannot be a user id, or undefined when it can: a string of 1–256 Unicode characters that is
+ * well-formed. A lone surrogate (`"\uD800"`) becomes U+FFFD on its way to Redis (UTF-8), so two users
+ * that JavaScript tells apart would share every key and every byte-wise comparison in Lua; refused, a
+ * user id has one representation everywhere. Counted in code points, as the docs say: an emoji is one.
+ */
+export function userIdProblem(sub: unknown): string | undefined {
+  if (typeof sub !== "string" || sub.length === 0) return "missing or not a string";
+  if (sub.length > 2 * MAX_USER_ID_CHARS) return `longer than ${MAX_USER_ID_CHARS} characters`;
+  if (LONE_SURROGATE.test(sub)) return "is not well-formed Unicode (lone surrogate)";
+  let chars = 0;
+  for (const _ of sub) chars++;
+  return chars > MAX_USER_ID_CHARS ? `longer than ${MAX_USER_ID_CHARS} characters` : undefined;
 }
 
 /** The bearer token of an `Authorization` header value, if any. */

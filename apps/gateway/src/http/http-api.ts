@@ -1,16 +1,20 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { commandSchemas, ID_PATTERN, LIMITS } from "@agentcast/protocol";
+import { commandSchemas, ERROR_CODES, LIMITS, payloadErrorOf } from "@agentcast/protocol";
 import type { EventLog, TaskStore } from "@agentcast/store";
 import type { Logger } from "pino";
 import { bearerToken, type VerifiedToken } from "../auth/token-verifier.js";
 import { CommandError } from "../commands/command-error.js";
+import { type CommandAdmission, retryAfterSeconds } from "../limits/command-admission.js";
 import type { RunService } from "../runs/run-service.js";
+import { intParam, messageIdOf, optionalIntParam, requestUrl, taskIdParam } from "./request-input.js";
 import { BodyError, readJson, sendError, sendJson } from "./respond.js";
 
 export interface HttpApiDeps {
   gatewayId: string;
   verifyToken: (token: string | undefined) => Promise<VerifiedToken>;
   onAuthFailure?: (code: string) => void;
+  /** The per-user command limit, shared with socket commands: every authenticated request passes it. */
+  admitCommand: CommandAdmission;
   /** Cluster-wide numbers for GET /v1/stats (admin only). */
   stats: () => Promise<{ gateways: { gatewayId: string; connections: number; rooms: number }[]; queue: Record<string, number> }>;
   tasks: TaskStore;
@@ -25,7 +29,6 @@ export interface HttpApiDeps {
   logger: Logger;
 }
 
-const MAX_BODY_BYTES = 4 * LIMITS.maxTextChars + 1024;
 const TASK_PATH = /^\/v1\/tasks\/([^/]+)(\/events)?$/;
 
 /** The small HTTP API next to Socket.IO: health, readiness, tasks and their history. */
@@ -41,7 +44,8 @@ export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: Se
 }
 
 async function handle(deps: HttpApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://gateway");
+  const url = requestUrl(req);
+  if (!url) return sendError(res, "not_found", "No such route");
   const path = url.pathname;
   applyCors(deps.corsOrigins, req, res);
   if (req.method === "OPTIONS") {
@@ -64,6 +68,12 @@ async function handle(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespon
     return sendError(res, auth.code);
   }
   const userId = auth.userId;
+  // Every authenticated route is a command: same per-user limit, same `rate_limited` body as a socket's.
+  const limited = await deps.admitCommand(userId);
+  if (limited) {
+    res.setHeader("retry-after", retryAfterSeconds(limited));
+    return sendJson(res, ERROR_CODES.rate_limited.httpStatus, { error: limited });
+  }
 
   if (path === "/v1/stats" && req.method === "GET") {
     if (auth.role !== "admin") return sendError(res, "forbidden", 'GET /v1/stats needs a token with the claim role: "admin"');
@@ -74,33 +84,37 @@ async function handle(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespon
   }
 
   if (path === "/v1/tasks" && req.method === "POST") {
-    const parsed = commandSchemas.user_message.safeParse(await readJson(req, MAX_BODY_BYTES));
+    const idempotencyKey = req.headers["idempotency-key"];
+    const parsed = commandSchemas.user_message.safeParse(await readJson(req, LIMITS.maxRequestBodyBytes));
     if (!parsed.success) {
-      const tooBig = parsed.error.issues.some((i) => i.code === "too_big");
-      return sendError(res, tooBig ? "payload_too_large" : "invalid_payload", parsed.error.issues[0]?.message);
+      const error = payloadErrorOf(parsed.error);
+      return sendError(res, error.code, error.message);
     }
-    const header = req.headers["idempotency-key"];
-    const messageId = parsed.data.messageId ?? (typeof header === "string" && ID_PATTERN.test(header) ? header : undefined);
-    const started = await deps.runs.start(userId, parsed.data.text, parsed.data.taskId, undefined, messageId);
+    const messageId = messageIdOf(idempotencyKey, parsed.data.messageId);
+    const started = await deps.runs.start({ userId, text: parsed.data.text, taskId: parsed.data.taskId, messageId });
     return sendJson(res, 202, started);
   }
   if (path === "/v1/tasks" && req.method === "GET") {
     const limit = intParam(url, "limit", 20, 1, 100);
-    const cursor = url.searchParams.get("cursor");
-    const before = cursor === null ? undefined : Number(cursor);
-    if (before !== undefined && !Number.isFinite(before)) return sendError(res, "invalid_payload", "cursor must be a number");
+    // A cursor is a previous page's `nextCursor`: a positive integer (an empty or zero one is a mistake, not an empty page).
+    const before = optionalIntParam(url, "cursor", 1, Number.MAX_SAFE_INTEGER);
     const page = await deps.tasks.listTasks(userId, limit, before);
     return sendJson(res, 200, { tasks: page.tasks.map(publicTask), nextCursor: page.nextCursor === null ? null : String(page.nextCursor) });
   }
   const match = TASK_PATH.exec(path);
   if (match && req.method === "GET") {
-    const taskId = decodeURIComponent(match[1] as string);
-    if (!ID_PATTERN.test(taskId)) return sendError(res, "not_found", "No such task");
+    // Every parameter is checked before the task is looked up, as a command's schema is.
+    const taskId = taskIdParam(match[1] as string);
+    const page = match[2]
+      ? {
+          sinceSeq: intParam(url, "sinceSeq", 0, 0, Number.MAX_SAFE_INTEGER),
+          limit: intParam(url, "limit", LIMITS.maxEventsPerPage, 1, LIMITS.maxEventsPerPage),
+        }
+      : undefined;
     const owned = await deps.tasks.getOwnedTask(userId, taskId);
     if (!owned.ok) return sendError(res, owned.code);
-    if (!match[2]) return sendJson(res, 200, publicTask(owned.task));
-    const sinceSeq = intParam(url, "sinceSeq", 0, 0, Number.MAX_SAFE_INTEGER);
-    const limit = intParam(url, "limit", LIMITS.maxEventsPerPage, 1, LIMITS.maxEventsPerPage);
+    if (!page) return sendJson(res, 200, publicTask(owned.task));
+    const { sinceSeq, limit } = page;
     const [events, firstSeq] = await Promise.all([deps.eventLog.readAfter(taskId, sinceSeq, limit), deps.eventLog.firstSeq(taskId)]);
     const last = events[events.length - 1];
     const truncated = sinceSeq < owned.task.lastSeq && (firstSeq ?? owned.task.lastSeq + 1) > sinceSeq + 1;
@@ -127,14 +141,6 @@ function publicTask(t: {
 }) {
   const { taskId, status, lastSeq, runId, title, runs, createdAt, updatedAt } = t;
   return { taskId, status, lastSeq, runId, title, runs, createdAt, updatedAt };
-}
-
-function intParam(url: URL, name: string, fallback: number, min: number, max: number): number {
-  const raw = url.searchParams.get(name);
-  if (raw === null) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new BodyError("invalid_payload", `${name} must be an integer ${min}-${max}`);
-  return n;
 }
 
 function applyCors(origins: readonly string[], req: IncomingMessage, res: ServerResponse): void {
