@@ -70,7 +70,7 @@ export const gatewayConfigSchema = z
     RATE_LIMIT_COMMANDS_PER_SEC: z.coerce.number().positive().default(20),
     /** RATE_LIMIT_COMMANDS_BURST: commands per socket at once (bucket size). */
     RATE_LIMIT_COMMANDS_BURST: z.coerce.number().int().min(1).default(40),
-    /** RATE_LIMIT_USER_COMMANDS_PER_MIN: commands per user in any 60 s (sliding window) across all gateways (Redis). */
+    /** RATE_LIMIT_USER_COMMANDS_PER_MIN: commands per user in any 60 s (sliding window) across all gateways (Redis): socket commands and HTTP POSTs (reads are not counted). */
     RATE_LIMIT_USER_COMMANDS_PER_MIN: z.coerce.number().int().min(1).default(600),
     /** MAX_CONNECTIONS_PER_USER: concurrent connections per user across all gateways. */
     MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(20),

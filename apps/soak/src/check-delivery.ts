@@ -14,7 +14,7 @@ export function checkDelivery(received: readonly EventEnvelope[], history: reado
   stats.eventsReceived += seqs.length;
 }
 
-/** A run's events from the gateway's HTTP API (owner token), paging through history. */
+/** A run's events from the gateway's HTTP API (owner token), paging through the task's whole history. */
 export async function runHistory(baseUrl: string, token: string, taskId: string, runId: string): Promise<EventEnvelope[]> {
   const events: EventEnvelope[] = [];
   let sinceSeq = 0;
@@ -22,7 +22,7 @@ export async function runHistory(baseUrl: string, token: string, taskId: string,
     const res = await fetch(`${baseUrl}/v1/tasks/${encodeURIComponent(taskId)}/events?sinceSeq=${sinceSeq}`, {
       headers: { authorization: `Bearer ${token}` },
     });
-    if (!res.ok) throw new Error(`history of ${taskId}: HTTP ${res.status}`);
+    if (!res.ok) throw new Error(`history: HTTP ${res.status}`); // no task id: errors are counted by message
     const body = (await res.json()) as { events: EventEnvelope[] };
     if (body.events.length === 0) break;
     events.push(...body.events);

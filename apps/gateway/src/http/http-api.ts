@@ -13,7 +13,7 @@ export interface HttpApiDeps {
   gatewayId: string;
   verifyToken: (token: string | undefined) => Promise<VerifiedToken>;
   onAuthFailure?: (code: string) => void;
-  /** The per-user command limit, shared with socket commands: every authenticated request passes it. */
+  /** The per-user command limit, shared with socket commands: every authenticated request that is not a read passes it. */
   admitCommand: CommandAdmission;
   /** Cluster-wide numbers for GET /v1/stats (admin only). */
   stats: () => Promise<{ gateways: { gatewayId: string; connections: number; rooms: number }[]; queue: Record<string, number> }>;
@@ -68,8 +68,9 @@ async function handle(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespon
     return sendError(res, auth.code);
   }
   const userId = auth.userId;
-  // Every authenticated route is a command: same per-user limit, same `rate_limited` body as a socket's.
-  const limited = await deps.admitCommand(userId);
+  // Every request that changes something is a command: the same per-user limit and `rate_limited` body as a
+  // socket's. Reads (GET) are not commands: a page of tasks or history changes nothing.
+  const limited = req.method === "GET" || req.method === "HEAD" ? null : await deps.admitCommand(userId);
   if (limited) {
     res.setHeader("retry-after", retryAfterSeconds(limited));
     return sendJson(res, ERROR_CODES.rate_limited.httpStatus, { error: limited });
