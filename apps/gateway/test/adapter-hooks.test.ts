@@ -53,25 +53,27 @@ async function client(url: string, transports: ("websocket" | "polling")[]): Pro
   return c;
 }
 
-const serverSocket = async (io: Server, c: ClientSocket): Promise<Socket> => {
-  for (let i = 0; i < 100; i++) {
-    const s = io.of("/").sockets.get(c.id ?? "");
-    if (s) return s;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error("server socket never appeared");
-};
+const serverSocket = (io: Server, c: ClientSocket): Promise<Socket> =>
+  vi.waitFor(
+    () => {
+      const s = io.of("/").sockets.get(c.id ?? "");
+      if (!s) throw new Error(`server socket of ${c.id} never appeared`);
+      return s;
+    },
+    { timeout: 1_000, interval: 10 },
+  );
 
 /** Until the pod's SSUBSCRIBE to the room's shard channel is active. */
 async function subscribed(room: string): Promise<void> {
   const probe = new Redis(redis.url);
   try {
-    for (let i = 0; i < 200; i++) {
-      const [, n] = (await probe.call("PUBSUB", "SHARDNUMSUB", roomChannel(room))) as [string, number];
-      if (Number(n) > 0) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`no shard subscriber for ${room}`);
+    await vi.waitFor(
+      async () => {
+        const [, n] = (await probe.call("PUBSUB", "SHARDNUMSUB", roomChannel(room))) as [string, number];
+        if (Number(n) === 0) throw new Error(`no shard subscriber for ${room}`);
+      },
+      { timeout: 5_000, interval: 10 },
+    );
   } finally {
     probe.disconnect();
   }
@@ -114,7 +116,11 @@ describe("task event adapter hook (sharded adapter, dynamic mode)", () => {
       type: envelope.type,
       ts: envelope.ts,
     });
-    await new Promise((r) => setTimeout(r, 100));
+    // The adapter would have written to the room's sockets in the same step as it routed the event; a
+    // packet the server sends now reaches the client after anything written then.
+    const marker = new Promise((resolve) => c.once("marker", resolve));
+    (await serverSocket(h.io, c)).emit("marker", 1);
+    await marker;
     expect(seen).toEqual([]); // the subscriptions decide per socket; the adapter wrote nothing itself
     // Written as it came, the client gets exactly the published envelope.
     routed.event.writeTo(await serverSocket(h.io, c));

@@ -13,6 +13,7 @@ import {
   startTcpBalancer,
   startWorkerProcess,
   type TcpBalancer,
+  until,
   type WorkerProcess,
 } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -62,23 +63,17 @@ describe("chaos: a blackhole between a gateway and Redis", () => {
           return { seen, done, taskId, userId: users[i] };
         }),
       );
-      while (followed.some((f) => f.seen.length < 3)) await new Promise((r) => setTimeout(r, 50));
+      await until("both runs to stream", () => followed.every((f) => f.seen.length >= 3), 30_000);
+      expect(followed.filter((f) => f.seen.some(terminal))).toHaveLength(0);
       const before = await scrape(gateway.metricsPort);
 
       proxy.blackhole(true);
       const holedAt = Date.now();
-      let unreadyAfterMs = -1;
-      while (Date.now() - holedAt < 10_000) {
-        if ((await readyz(gateway)) === 503) {
-          unreadyAfterMs = Date.now() - holedAt;
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await until("/readyz 503 after the blackhole", async () => (await readyz(gateway)) === 503, 10_000, 100);
+      const unreadyAfterMs = Date.now() - holedAt;
       // Noticed within interval + timeout (+ slack for a busy machine), not hours later.
-      expect(unreadyAfterMs).toBeGreaterThan(0);
       expect(unreadyAfterMs).toBeLessThan(500 + 1_500 + 2_000);
-      await new Promise((r) => setTimeout(r, 1_500)); // the runs go on meanwhile
+      await new Promise((r) => setTimeout(r, 1_500)); // deliberate: the blackhole lasts 1.5 s more while the runs go on
       proxy.blackhole(false);
 
       await Promise.race([
@@ -91,12 +86,7 @@ describe("chaos: a blackhole between a gateway and Redis", () => {
         expect(f.seen.at(-1)?.type).toBe("agent_completed");
         expect(f.seen.every((e) => e.taskId === f.taskId && e.userId === f.userId)).toBe(true);
       }
-      let ready = false;
-      for (let i = 0; i < 100 && !ready; i++) {
-        ready = (await readyz(gateway)) === 200;
-        if (!ready) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(ready).toBe(true);
+      await until("/readyz 200 again", async () => (await readyz(gateway)) === 200);
       const after = await scrape(gateway.metricsPort);
       const outages = (m: Awaited<ReturnType<typeof scrape>>) =>
         value(m, "agentcast_silent_failures_total", { component: "gateway", kind: "redis_error" });

@@ -3,7 +3,7 @@
 // user's task — every run, each seq once, in order — nothing more.
 import type { AgentcastClient } from "@agentcast/client";
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
-import { type LocalStack, signDevToken } from "@agentcast/testkit";
+import { type LocalStack, signDevToken, until } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sdkClients, startLoadStack } from "./load-stack.js";
 
@@ -67,7 +67,7 @@ describe("chaos: 1k clients dropped for 2 s every 15 s while runs stream", () =>
         for (let attempt = 0; Date.now() - started < DURATION_MS && attempt < 1_000; attempt++) {
           const ended = driver.seen.filter(terminal).length;
           if (ended < runsStarted[u]!) {
-            await sleep(100);
+            await sleep(100); // driver pacing: look again whether the run ended (the loop is bounded by DURATION_MS)
             continue;
           }
           try {
@@ -80,7 +80,7 @@ describe("chaos: 1k clients dropped for 2 s every 15 s while runs stream", () =>
       };
       const chaos = (async () => {
         for (let t = DROP_EVERY_MS; t < DURATION_MS; t += DROP_EVERY_MS) {
-          await sleep(started + t - Date.now());
+          await sleep(started + t - Date.now()); // the chaos schedule: a drop every DROP_EVERY_MS
           balancer.block(DROP_FOR_MS);
           balancer.cut();
         }
@@ -88,13 +88,34 @@ describe("chaos: 1k clients dropped for 2 s every 15 s while runs stream", () =>
       await Promise.all([...Array.from({ length: USERS }, (_, u) => drive(u)), chaos]);
 
       // Let the last runs finish; then the task's history is the source of truth for every client.
-      const deadline = Date.now() + 60_000;
-      const idle = () => followed.slice(0, USERS).every((f) => f.seen.at(-1) !== undefined && terminal(f.seen.at(-1) as EventEnvelope));
-      while (!idle() && Date.now() < deadline) await sleep(200);
+      const running = () =>
+        followed.slice(0, USERS).filter((f) => f.seen.at(-1) === undefined || !terminal(f.seen.at(-1) as EventEnvelope));
+      await until(
+        () => `the last runs to end (${running().length} of ${USERS} drivers still see a run going)`,
+        () => running().length === 0,
+        60_000,
+        200,
+      );
       const histories = await Promise.all(
         taskIds.map(async (taskId, u) => taskHistory(stack.gateways[1]?.url ?? "", await signDevToken(`flaky-${u}`), taskId)),
       );
-      while (followed.some((f) => f.seen.length < (histories[f.user]?.length ?? 0)) && Date.now() < deadline) await sleep(200);
+      const short = () => followed.filter((f) => f.seen.length < (histories[f.user]?.length ?? 0));
+      await until(
+        () =>
+          `every client to catch up with its task's history; ${short().length} hold fewer events, e.g. ${JSON.stringify(
+            short()
+              .slice(0, 5)
+              .map((f) => ({
+                user: f.user,
+                got: f.seen.length,
+                want: histories[f.user]?.length,
+                state: clients[followed.indexOf(f)]?.state,
+              })),
+          )}`,
+        () => short().length === 0,
+        60_000,
+        200,
+      );
 
       const behind = followed
         .map((f, i) => ({

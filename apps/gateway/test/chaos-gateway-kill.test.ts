@@ -2,6 +2,7 @@
 // client must end with its task's complete run: gapless, duplicate-free, valid — nothing more.
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
 import type { LocalStack } from "@agentcast/testkit";
+import { until } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sdkClients, startLoadStack } from "./load-stack.js";
 
@@ -43,9 +44,12 @@ describe("chaos: a gateway is SIGKILLed mid-run with 1k clients", () => {
         return { seen, done, userId: `kill-${i % USERS}`, taskId: taskIds[i % USERS] };
       });
       // Mid-run: every client has seen its run start, none has seen it end.
-      const deadline = Date.now() + 60_000;
-      while (followed.some((f) => f.seen.length < 3) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(followed.filter((f) => f.seen.length < 3)).toHaveLength(0);
+      await until(
+        () => `every client to see its run stream (${followed.filter((f) => f.seen.length < 3).length} have not)`,
+        () => followed.every((f) => f.seen.length >= 3),
+        60_000,
+        100,
+      );
       expect(followed.filter((f) => f.seen.some(terminal))).toHaveLength(0);
 
       stack.balancer?.setBackends([g2.port]);

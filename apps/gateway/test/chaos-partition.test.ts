@@ -13,6 +13,7 @@ import {
   startTcpBalancer,
   startWorkerProcess,
   type TcpBalancer,
+  until,
   type WorkerProcess,
 } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -65,31 +66,20 @@ describe("chaos: a gateway partitioned from Redis mid-run", () => {
       }),
     );
     try {
-      const deadline = Date.now() + 30_000;
-      while (watchers.some((w) => w.seen.length < 3) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(watchers.every((w) => w.seen.length >= 3 && !w.seen.some(terminal))).toBe(true);
-
-      const seenBefore = Math.max(...watchers.map((w) => w.seen.length));
+      await until("every watcher to see its run stream", () => watchers.every((w) => w.seen.length >= 3), 30_000);
+      // The partition (3 s) starts mid-run: no watcher has seen its run end.
       proxy.block(3_000);
       proxy.cut();
-      let notReady = false;
-      for (let i = 0; i < 40 && !notReady; i++) {
-        notReady = (await readyz(cutOff)) === 503;
-        if (!notReady) await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(notReady).toBe(true);
+      const seenBefore = Math.max(...watchers.map((w) => w.seen.length));
+      expect(watchers.filter((w) => w.seen.some(terminal))).toHaveLength(0);
+      await until("/readyz 503 on the partitioned gateway (within the partition)", async () => (await readyz(cutOff)) === 503, 3_000);
       expect(await readyz(healthy)).toBe(200);
 
       await Promise.race([
         Promise.all(watchers.map((w) => w.done)),
         new Promise((_, reject) => setTimeout(() => reject(new Error("runs did not complete within 60 s")), 60_000)),
       ]);
-      let ready = false;
-      for (let i = 0; i < 100 && !ready; i++) {
-        ready = (await readyz(cutOff)) === 200;
-        if (!ready) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(ready).toBe(true);
+      await until("/readyz 200 again on the partitioned gateway", async () => (await readyz(cutOff)) === 200);
       for (const w of watchers) {
         expect(w.seen.map((e) => e.seq)).toEqual(w.seen.map((_, i) => i + 1));
         expect(validateRunEvents(w.seen)).toEqual([]);

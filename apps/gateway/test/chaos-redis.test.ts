@@ -20,7 +20,7 @@ describe("chaos: Redis restarts mid-run", () => {
     for (const c of clients.slice(1)) expect(await c.command("subscribe", { taskId: ack.taskId })).toMatchObject({ ok: true });
     await clients[0]?.waitFor("event", (p) => (p as EventEnvelope).seq >= 10);
     await stack.redis.stop(); // SIGTERM: AOF flushed
-    await new Promise((r) => setTimeout(r, 1_500));
+    await new Promise((r) => setTimeout(r, 1_500)); // the outage itself: Redis stays down 1.5 s mid-run
     await stack.redis.restart();
     const runs = await Promise.all(clients.map((c) => c.collectRun(ack.taskId, 30_000)));
     for (const run of runs) {

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from "@agentcast/protocol";
-import { GatewayTestClient, signDevToken, startWorkerProcess } from "@agentcast/testkit";
+import { GatewayTestClient, signDevToken, startWorkerProcess, until } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, seqProblem, startStack } from "./fixture.js";
 
@@ -53,17 +53,28 @@ describe("gateway drain on SIGTERM", () => {
       return { seen, moved, notices: () => notices };
     };
     const clients = await Promise.all(Array.from({ length: USERS * PER_USER }, (_, i) => follow(i % USERS)));
-    // Every run is mid-flight when the drain starts.
-    await new Promise((r) => setTimeout(r, 600));
+    // The drain starts while runs stream to their clients (the worker runs 16 at a time, the rest wait
+    // in the queue): at least 100 clients have seen their run start and not end.
+    const streaming = () => clients.filter((c) => c.seen.length >= 3 && !c.seen.some(isTerminal)).length;
+    await until(
+      () => `100 clients to be mid-run (${streaming()} are)`,
+      () => streaming() >= 100,
+      30_000,
+    );
     const sigtermAt = Date.now();
     g1.child.process.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 100));
-    expect(
-      await fetch(`${g1.url}/readyz`).then(
-        (r) => r.status,
-        () => 503,
-      ),
-    ).toBe(503);
+    // Draining at once: while it moves its clients (the window), the gateway still answers, and /readyz says 503.
+    const readyz = await until(
+      "/readyz to answer 503 during the drain window",
+      () =>
+        fetch(`${g1.url}/readyz`).then(
+          (r) => (r.status === 503 ? r.json() : undefined),
+          () => undefined, // not listening (any more): no answer to count
+        ),
+      2_000,
+      20,
+    );
+    expect(readyz).toMatchObject({ draining: true });
     const exit = await g1.child.exited;
     const exitedInMs = Date.now() - sigtermAt;
     await Promise.all(clients.map((c) => c.moved));

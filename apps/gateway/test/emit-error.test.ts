@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { EventEnvelope } from "@agentcast/protocol";
 import { createSupervisor, startMetricsServer } from "@agentcast/runtime";
 import { createKeys, EventLog, EventPublisher, TaskStore } from "@agentcast/store";
-import { type RedisServerHandle, startRedisServer } from "@agentcast/testkit";
+import { type RedisServerHandle, startRedisServer, until } from "@agentcast/testkit";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { Server, type Socket } from "socket.io";
@@ -158,7 +158,7 @@ describe("emit_error: a socket whose transport write throws", () => {
     expect(resumed.events).toEqual([fourth]);
     expect(emitErrors(await metrics()) - emitErrors(before)).toBe(1);
     for (const c of clients.splice(0)) c.close();
-    while (io.of("/").sockets.size > 0) await new Promise((r) => setTimeout(r, 10));
+    await until("every server socket of this test to close", () => io.of("/").sockets.size === 0, 5_000, 10);
   });
 
   it("a socket whose connection is already closing gets nothing: no emit_error, nothing counted as delivered", async () => {
@@ -172,9 +172,7 @@ describe("emit_error: a socket whose transport write throws", () => {
     b.s.conn.close();
     expect(b.s.conn.readyState).toBe("closing");
     await publish("four");
-    const until = Date.now() + 5_000;
-    while (subscriptions.has(b.s.id, taskId) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    expect(subscriptions.has(b.s.id, taskId)).toBe(false);
+    await until("the closing socket's subscription to be closed", () => !subscriptions.has(b.s.id, taskId), 5_000, 10);
     const after = await metrics();
     expect(delivered(after) - delivered(before)).toBe(0);
     expect(emitErrors(after) - emitErrors(before)).toBe(0);

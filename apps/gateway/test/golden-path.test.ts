@@ -2,6 +2,7 @@ import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
 import type { GatewayTestClient } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, seqProblem, startStack } from "./fixture.js";
+import { pingMarker } from "./ping-marker.js";
 
 describe("golden path: two gateway processes, one worker", () => {
   let stack: Stack;
@@ -62,7 +63,9 @@ describe("golden path: two gateway processes, one worker", () => {
     const tool = run1.find((e) => e.type === "tool_completed");
     expect(tool?.data).toMatchObject({ tool: "calculator", ok: true, result: 42 });
 
-    // Bob, connected to both gateways the whole time, saw nothing of Alice's.
+    // Bob, connected to both gateways the whole time, saw nothing of Alice's (each gateway delivered the
+    // run's last event to Alice's socket there; a ping on Bob's socket is answered after anything it wrote to him).
+    await Promise.all([pingMarker(bob1), pingMarker(bob2)]);
     for (const bob of [bob1, bob2]) {
       expect(bob.events()).toEqual([]);
       expect(bob.received.filter((m) => m.name === "task_created")).toEqual([]);
@@ -101,7 +104,14 @@ describe("golden path: two gateway processes, one worker", () => {
     }
     const bobList = await stack.http("/v1/tasks", { userId: "bob" });
     expect(bobList.body.tasks.map((t: { taskId: string }) => t.taskId)).not.toContain(ack.taskId);
-    await new Promise((r) => setTimeout(r, 100));
+    // The refusals left Bob in no room of the task: a follow-up run streams to Alice on both gateways, and
+    // once each gateway delivered its terminal event, a ping on each of Bob's sockets is answered after
+    // anything those gateways wrote to him.
+    expect(await alice2.command("subscribe", { taskId: ack.taskId })).toMatchObject({ ok: true });
+    const followUp = await alice1.command("user_message", { text: "what is 2+2", taskId: ack.taskId });
+    if (!followUp.ok) throw new Error(JSON.stringify(followUp));
+    await Promise.all([alice1, alice2].map((a) => a.collectRun(ack.taskId, { runId: followUp.runId })));
+    await Promise.all([pingMarker(bob1), pingMarker(bob2)]);
     expect(bob1.events()).toEqual([]);
     expect(bob2.events()).toEqual([]);
   });

@@ -1,7 +1,7 @@
 // Issue 13 item 13: the per-user limits fail open when Redis cannot check them (docs/operations.md says
 // why), and every such admission is counted in agentcast_gateway_limit_check_failures_total{limit}.
 // The limit keys are made unusable (a string where a sorted set belongs: WRONGTYPE), and Redis is stopped.
-import { jsonLine } from "@agentcast/testkit";
+import { jsonLine, until } from "@agentcast/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "./fixture.js";
@@ -26,9 +26,12 @@ describe("per-user limits when Redis cannot check them", () => {
         .map((line) => jsonLine(line))
         .filter((r) => r?.level === 40 && r.userId === userId && String(r.msg).startsWith("limit check failed"))
         .map((r) => r?.limit);
-    for (const deadline = Date.now() + 5_000; lines().length < count && Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(
+      () => `${count} warn line(s) for ${userId}; got ${JSON.stringify(lines())}`,
+      () => lines().length >= count,
+      5_000,
+      20,
+    );
     return lines();
   };
   const metrics = async () => {
@@ -47,7 +50,8 @@ describe("per-user limits when Redis cannot check them", () => {
     const c = await stack.client(user);
     // Beyond the budget of 2: nothing is refused, since nothing could be counted.
     for (let i = 0; i < 3; i++) expect(await c.command("ping")).toMatchObject({ ok: true });
-    expect((await stack.http("/v1/tasks", { userId: user })).status).toBe(200);
+    // An HTTP command (a POST; reads are not commands since f5d791c).
+    expect((await stack.http("/v1/tasks", { userId: user, body: { text: "admitted unchecked" } })).status).toBe(202);
     expect(await metrics()).toEqual({ ...before, commandChecksFailed: before.commandChecksFailed + 4 });
     expect(await warned(user, 4)).toEqual(Array(4).fill("commands_per_user"));
   });

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { DEV_JWT_SECRET, freePort, GatewayTestClient, jsonLine, signDevToken } from "@agentcast/testkit";
+import { DEV_JWT_SECRET, freePort, GatewayTestClient, jsonLine, signDevToken, until } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "./fixture.js";
 
@@ -34,7 +34,14 @@ describe("logs", () => {
     await bad.connectExpectingError();
     bad.disconnect();
     c.disconnect();
-    await new Promise((r) => setTimeout(r, 300));
+    // The gateway logs this close after everything above, and the worker logs the run's end last (after its
+    // terminal event). Once both lines are in (they come over pipes), every line of these actions is.
+    await until(
+      "the connection closed and run ended lines",
+      () =>
+        records().some((r) => r.msg === "connection closed" && r.connectionId === connectionId) &&
+        records().some((r) => r.msg === "run ended" && r.runId === ack.runId),
+    );
 
     const all = lines().join("\n");
     for (const secret of [token, forged, DEV_JWT_SECRET, token.split(".")[2] as string]) expect(all).not.toContain(secret);
@@ -67,12 +74,16 @@ describe("logs", () => {
     } finally {
       await stack.redis.restart();
     }
-    await new Promise((r) => setTimeout(r, 300));
-    const failed = records().filter((r) => r.msg === "command failed" && r.connectionId === connectionId);
+    // Marker: one more failure, whose line comes after every line of the failures above (one pipe, one order).
+    expect(await c.command("subscribe", { taskId: "t_marker" }, 15_000)).toMatchObject({ ok: false, error: { code: "not_found" } });
+    const failedLines = () => records().filter((r) => r.msg === "command failed" && r.connectionId === connectionId);
+    await until("the marker's `command failed` line", () => failedLines().some((r) => r.taskId === "t_marker"));
+    const failed = failedLines();
     expect(failed.map((r) => [r.level, r.event, r.code, r.taskId])).toEqual([
       [30, "subscribe", "not_found", "t_nope"],
       [30, "report_gap", "invalid_payload", "t_bad"],
       [50, "subscribe", "unavailable", "t_while_down"],
+      [30, "subscribe", "not_found", "t_marker"],
     ]);
     expect(failed[0]?.err).toBeUndefined();
     expect(failed[2]).toMatchObject({ userId: "mia", err: { message: expect.any(String) } });
@@ -102,17 +113,14 @@ describe("logs", () => {
     const exited = new Promise((r) => child.once("exit", r));
     try {
       const url = `http://127.0.0.1:${port}`;
-      for (let i = 0; ; i++) {
-        if (
-          (await fetch(`${url}/readyz`).then(
-            (r) => r.status,
-            () => 0,
-          )) === 200
-        )
-          break;
-        if (i > 200) throw new Error(`gateway at LOG_LEVEL=warn never got ready; output: ${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const readyz = () =>
+        fetch(`${url}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        );
+      await until("the gateway at LOG_LEVEL=warn to be ready", async () => (await readyz()) === 200).catch((err: Error) => {
+        throw new Error(`${err.message}; output: ${out}`);
+      });
       const token = await signDevToken("quinn");
       const created = await fetch(`${url}/v1/tasks`, {
         method: "POST",
@@ -124,7 +132,8 @@ describe("logs", () => {
       expect(await c.command("subscribe", { taskId: "t_nope" })).toMatchObject({ ok: false }); // info: filtered
       expect(await c.command("report_gap", { taskId: created.taskId, expectedSeq: 2, gotSeq: 4 })).toMatchObject({ ok: true }); // warn
       c.disconnect();
-      await new Promise((r) => setTimeout(r, 200));
+      // The warn line of report_gap comes after anything logged for the connect and the subscribe before it.
+      await until("the sequence gap's warn line", () => out.includes("client reported a sequence gap"));
     } finally {
       child.kill("SIGTERM");
       await exited;

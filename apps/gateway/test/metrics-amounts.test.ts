@@ -1,6 +1,6 @@
 import { EVENT_TYPES, type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
 import { createKeys, RUN_QUEUE_NAME, type RunJobData, runJobOptions } from "@agentcast/store";
-import { GatewayTestClient, signDevToken } from "@agentcast/testkit";
+import { GatewayTestClient, signDevToken, until } from "@agentcast/testkit";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "./fixture.js";
@@ -9,13 +9,6 @@ import { scrape, value } from "./metrics.js";
 type Metrics = Map<string, number>;
 const RUN_BUCKETS = ["0.1", "0.5", "1", "2.5", "5", "10", "30", "60", "120", "300", "600", "+Inf"];
 const STATUSES = ["succeeded", "failed", "cancelled", "stalled", "shutdown", "superseded"];
-const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 const countByType = (events: EventEnvelope[]) => {
   const counts = new Map<string, number>(EVENT_TYPES.map((t) => [t, 0]));
   for (const e of events) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);

@@ -1,17 +1,10 @@
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
-import { startWorkerProcess } from "@agentcast/testkit";
+import { startWorkerProcess, until } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Stack, startStack } from "./fixture.js";
 import { scrape, value } from "./metrics.js";
 
 const SF = "agentcast_silent_failures_total";
-const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe("every silent failure, induced for real, moves its counter by exactly the right amount", () => {
   let stack: Stack;
@@ -20,6 +13,13 @@ describe("every silent failure, induced for real, moves its counter by exactly t
   const gateway = (i: number) => scrape(stack.gateways[i]?.metricsPort ?? 0);
   const wf = (m: Map<string, number>, kind: string) => value(m, SF, { component: "worker", kind });
   const gf = (m: Map<string, number>, kind: string) => value(m, SF, { component: "gateway", kind });
+  const succeededRuns = (m: Map<string, number>) => value(m, "agentcast_worker_runs_total", { status: "succeeded" });
+  /** The worker's metrics once it counted one more succeeded run than in `before` (it counts after the terminal event). */
+  const runCounted = (before: Map<string, number>) =>
+    until("the worker to count the run", async () => {
+      const now = await worker();
+      return succeededRuns(now) === succeededRuns(before) + 1 ? now : undefined;
+    });
 
   beforeAll(async () => {
     stack = await startStack({ gateways: 2, workers: 1, workerEnv, gatewayEnv: { USER_RESPONSE_TIMEOUT_MS: "1000" } });
@@ -39,13 +39,11 @@ describe("every silent failure, induced for real, moves its counter by exactly t
   it("unrouted_event: a run nobody watches counts each of its events", async () => {
     const before = await worker();
     const { body } = await stack.http("/v1/tasks", { userId: "olga", body: { text: "what is 3+4" } });
-    let lastSeq = 0;
-    await until("the unwatched run to end", async () => {
-      const task = await stack.http(`/v1/tasks/${body.taskId}`, { userId: "olga" });
-      lastSeq = task.body.lastSeq;
-      return task.body.status === "succeeded";
-    });
-    const after = await worker();
+    // The worker counts a run once its terminal event is published (and counted as unrouted): the marker
+    // after which every event of the run has been counted.
+    const after = await runCounted(before);
+    const { lastSeq, status } = (await stack.http(`/v1/tasks/${body.taskId}`, { userId: "olga" })).body;
+    expect(status).toBe("succeeded");
     expect(lastSeq).toBeGreaterThan(5);
     expect(wf(after, "unrouted_event") - wf(before, "unrouted_event")).toBe(lastSeq);
     // A watched run adds none.
@@ -53,7 +51,7 @@ describe("every silent failure, induced for real, moves its counter by exactly t
     const ack = await alice.command("user_message", { text: "what is 1+1" });
     if (!ack.ok) throw new Error(JSON.stringify(ack));
     await alice.collectRun(ack.taskId);
-    expect(wf(await worker(), "unrouted_event")).toBe(wf(after, "unrouted_event"));
+    expect(wf(await runCounted(after), "unrouted_event")).toBe(wf(after, "unrouted_event"));
   });
 
   it("stuck_run: the watchdog ends a hung agent with agent_error run_stalled, and the user sees it", async () => {
@@ -126,34 +124,43 @@ describe("every silent failure, induced for real, moves its counter by exactly t
     );
   });
 
-  it("ack_timeout: an answer no run consumes (its worker was killed) is counted; the next worker ends the run", async () => {
+  it("ack_timeout: an answer consumed in time is not counted; one no run consumes (its worker was killed) is; the next worker ends the run", async () => {
     const before = await gateway(1);
     const alice = await stack.client("alice", 1);
+    const questionOf = async (runId: string) => {
+      const q = await alice.waitFor("event", (p) => (p as EventEnvelope).runId === runId && (p as EventEnvelope).type === "agent_question");
+      return (q.payload as Extract<EventEnvelope, { type: "agent_question" }>).data.questionId;
+    };
+    /** The gateway's `warn` line for an answer nobody consumed (it comes after the count, through a pipe). */
+    const notConsumed = (questionId: string) =>
+      stack.gateways[1]?.child.output.some(
+        (l) => l.includes("user_response not consumed by any run") && l.includes(`"questionId":"${questionId}"`),
+      ) ?? false;
+    // Answered in time: the run consumes the answer.
     const ack = await alice.command("user_message", { text: "/ask anything" });
     if (!ack.ok) throw new Error(JSON.stringify(ack));
-    const q = (await alice.waitForEvent("agent_question", ack.taskId)) as Extract<EventEnvelope, { type: "agent_question" }>;
-    await stack.workers[stack.workers.length - 1]?.kill();
-    expect(await alice.command("user_response", { taskId: ack.taskId, questionId: q.data.questionId, response: "hello?" })).toMatchObject({
+    const consumed = await questionOf(ack.runId);
+    expect(await alice.command("user_response", { taskId: ack.taskId, questionId: consumed, response: "fine" })).toMatchObject({
       ok: true,
     });
-    await until("ack_timeout", async () => gf(await gateway(1), "ack_timeout") - gf(before, "ack_timeout") === 1, 5_000);
-    stack.workers.push(await startWorkerProcess({ redisUrl: stack.redis.url, env: workerEnv }));
-    const run = await alice.collectRun(ack.taskId, 15_000);
-    expect(run.at(-1)).toMatchObject({ type: "agent_error", data: { code: "run_stalled" } });
-    expect(wf(await worker(), "stuck_run")).toBe(1);
-    // Answered in time, an answer is consumed and not counted.
-    const mid = await gateway(1);
+    await alice.waitFor("event", (p) => (p as EventEnvelope).runId === ack.runId && (p as EventEnvelope).type === "agent_completed");
+    // Answered after the run's worker was killed: nothing consumes it.
     const next = await alice.command("user_message", { text: "/ask again", taskId: ack.taskId });
     if (!next.ok) throw new Error(JSON.stringify(next));
-    const q2 = await alice.waitFor(
-      "event",
-      (p) => (p as EventEnvelope).runId === next.runId && (p as EventEnvelope).type === "agent_question",
-    );
-    const questionId = (q2.payload as Extract<EventEnvelope, { type: "agent_question" }>).data.questionId;
-    expect(await alice.command("user_response", { taskId: ack.taskId, questionId, response: "fine" })).toMatchObject({ ok: true });
-    await alice.waitFor("event", (p) => (p as EventEnvelope).runId === next.runId && (p as EventEnvelope).type === "agent_completed");
-    await new Promise((r) => setTimeout(r, 1_300));
-    expect(gf(await gateway(1), "ack_timeout")).toBe(gf(mid, "ack_timeout"));
+    const orphaned = await questionOf(next.runId);
+    await stack.workers[stack.workers.length - 1]?.kill();
+    expect(await alice.command("user_response", { taskId: ack.taskId, questionId: orphaned, response: "hello?" })).toMatchObject({
+      ok: true,
+    });
+    // Each answer is checked USER_RESPONSE_TIMEOUT_MS after it was accepted, in the order accepted: the
+    // orphaned answer's line is the marker after which the consumed answer's check has run too.
+    await until("the orphaned answer to be logged as not consumed", () => notConsumed(orphaned), 5_000);
+    expect(notConsumed(consumed)).toBe(false);
+    expect(gf(await gateway(1), "ack_timeout") - gf(before, "ack_timeout")).toBe(1);
+    stack.workers.push(await startWorkerProcess({ redisUrl: stack.redis.url, env: workerEnv }));
+    const run = await alice.collectRun(ack.taskId, { runId: next.runId, timeoutMs: 15_000 });
+    expect(run.at(-1)).toMatchObject({ type: "agent_error", data: { code: "run_stalled" } });
+    expect(wf(await worker(), "stuck_run")).toBe(1);
   });
 
   it("counts connections, commands, deliveries and auth failures without per-user labels", async () => {

@@ -1,17 +1,10 @@
 import { validateRunEvents } from "@agentcast/protocol";
-import { jsonLine } from "@agentcast/testkit";
+import { jsonLine, until } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, seqProblem, startStack } from "./fixture.js";
 import { scrape, value } from "./metrics.js";
 
 const SF = "agentcast_silent_failures_total";
-const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 10_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe("Redis outages: redis_error counts each outage once per process, and the user sees the run end", () => {
   let stack: Stack;

@@ -1,6 +1,7 @@
 import type { EventEnvelope } from "@agentcast/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, seqProblem, startStack } from "./fixture.js";
+import { pingMarker } from "./ping-marker.js";
 
 const isTerminal = (e: EventEnvelope) => e.type === "agent_completed" || e.type === "agent_error";
 
@@ -58,20 +59,33 @@ describe("resume on another gateway with sinceSeq", () => {
     const run = await alice.collectRun(ack.taskId);
     const again = await alice.command("subscribe", { taskId: ack.taskId, sinceSeq: 0 });
     expect(again).toMatchObject({ ok: true, lastSeq: run.length });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(alice.events(ack.taskId).map((e) => e.seq)).toEqual(run.map((e) => e.seq));
+    // Marker: a follow-up run on the task, whose events reach this socket after anything the second subscribe sent.
+    const second = await alice.command("user_message", { text: "and 1+1", taskId: ack.taskId });
+    if (!second.ok) throw new Error(JSON.stringify(second));
+    const lastSeq = (await alice.collectRun(ack.taskId, { runId: second.runId })).at(-1)?.seq ?? 0;
+    expect(lastSeq).toBeGreaterThan(run.length);
+    expect(
+      seqProblem(
+        alice.events(ack.taskId).map((e) => e.seq),
+        1,
+        lastSeq,
+      ),
+    ).toBeNull();
 
     // After unsubscribe, a new run on the task is not delivered to this socket...
     expect(await alice.command("unsubscribe", { taskId: ack.taskId })).toEqual({ ok: true, taskId: ack.taskId });
     const watcher = await stack.client("dave", 1);
-    expect(await watcher.command("subscribe", { taskId: ack.taskId, sinceSeq: run.length })).toMatchObject({ ok: true });
+    const witness = await stack.client("dave", 0); // on alice's gateway: it delivers the run there
+    for (const w of [watcher, witness])
+      expect(await w.command("subscribe", { taskId: ack.taskId, sinceSeq: lastSeq })).toMatchObject({ ok: true });
     const followUp = await watcher.command("user_message", { text: "again 1+2", taskId: ack.taskId });
     if (!followUp.ok) throw new Error(JSON.stringify(followUp));
-    await watcher.collectRun(ack.taskId);
-    expect(alice.events(ack.taskId).length).toBe(run.length);
+    await Promise.all([watcher, witness].map((w) => w.collectRun(ack.taskId, { runId: followUp.runId })));
+    await pingMarker(alice); // answered after anything alice's gateway wrote to her before it
+    expect(alice.events(ack.taskId).length).toBe(lastSeq);
     // ...and subscribing again replays from the requested seq.
     const before = alice.received.length;
-    expect(await alice.command("subscribe", { taskId: ack.taskId, sinceSeq: run.length })).toMatchObject({ ok: true });
+    expect(await alice.command("subscribe", { taskId: ack.taskId, sinceSeq: lastSeq })).toMatchObject({ ok: true });
     await alice.waitFor("event", (p) => (p as EventEnvelope).runId === followUp.runId && isTerminal(p as EventEnvelope), {
       fromIndex: before,
     });
@@ -79,7 +93,7 @@ describe("resume on another gateway with sinceSeq", () => {
       .slice(before)
       .filter((m) => m.name === "event")
       .map((m) => (m.payload as EventEnvelope).seq);
-    expect(seqProblem(replayed, run.length + 1, watcher.events(ack.taskId).at(-1)?.seq ?? 0)).toBeNull();
+    expect(seqProblem(replayed, lastSeq + 1, watcher.events(ack.taskId).at(-1)?.seq ?? 0)).toBeNull();
   });
 
   it("plain socket.io-client with a subscribe issued while the run streams gets each seq once", async () => {

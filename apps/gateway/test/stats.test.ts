@@ -1,17 +1,9 @@
 import { createKeys, RUN_QUEUE_NAME, type RunJobData } from "@agentcast/store";
-import { signDevToken } from "@agentcast/testkit";
+import { signDevToken, until } from "@agentcast/testkit";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "./fixture.js";
 import { scrape, value } from "./metrics.js";
-
-const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 12_000) => {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 describe("GET /v1/stats: exact numbers for a known set of sockets, and the queue as BullMQ counts it", () => {
   let stack: Stack;
@@ -68,7 +60,7 @@ describe("GET /v1/stats: exact numbers for a known set of sockets, and the queue
       { gatewayId: "gw-1", connections: 3, rooms: 3 },
       { gatewayId: "gw-2", connections: 1, rooms: 2 },
     ];
-    await until("both gateways' heartbeats", async () => JSON.stringify(perGateway(await stats(0))) === JSON.stringify(expected));
+    await until("both gateways' heartbeats", async () => JSON.stringify(perGateway(await stats(0))) === JSON.stringify(expected), 12_000);
     expect(await stats(0)).toMatchObject({ connections: 4, rooms: 5 });
     // The same numbers as each gateway's own gauges.
     for (const [i, g] of stack.gateways.entries()) {
@@ -79,14 +71,18 @@ describe("GET /v1/stats: exact numbers for a known set of sockets, and the queue
       ]);
     }
     a3.disconnect();
-    await until("gw-2 to drop its socket and rooms", async () => {
-      const body = await stats(1);
-      return JSON.stringify(perGateway(body)[1]) === JSON.stringify({ gatewayId: "gw-2", connections: 0, rooms: 0 });
-    });
+    await until(
+      "gw-2 to drop its socket and rooms",
+      async () => {
+        const body = await stats(1);
+        return JSON.stringify(perGateway(body)[1]) === JSON.stringify({ gatewayId: "gw-2", connections: 0, rooms: 0 });
+      },
+      12_000,
+    );
   });
 
   it("queue counts equal BullMQ getJobCounts, including jobs waiting while no worker runs", async () => {
-    await until("the queue to settle", async () => (await queue.getJobCounts("active", "waiting")).active === 0);
+    await until("the queue to settle", async () => (await queue.getJobCounts("active", "waiting")).active === 0, 12_000);
     const settled = await queue.getJobCounts();
     expect((await stats()).queue).toEqual(settled);
     expect(settled.completed).toBe(1);

@@ -18,6 +18,13 @@ describe("web console in real Chromium: the connection indicator and seamless re
     const page = await stack.openSignedIn(`http://127.0.0.1:${balancer.port}`, "web-erin");
     const indicator = page.locator(".connection");
     const states = await recordStates(page);
+    let attempts = 0; // connection attempts the page makes (each try of the client opens a websocket first)
+    page.on("websocket", () => attempts++);
+    /** Waits until the client has made `n` more attempts: proof that it kept retrying meanwhile. */
+    const moreAttempts = async (n: number) => {
+      const from = attempts;
+      await expect.poll(() => attempts, { timeout: 30_000, message: `${n} more connection attempts` }).toBeGreaterThanOrEqual(from + n);
+    };
     await send(page, "New task", "/slow /tools 4 what is 3*3");
     await expect.poll(() => toolCards(page), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
 
@@ -25,17 +32,24 @@ describe("web console in real Chromium: the connection indicator and seamless re
     balancer.setBackends([]);
     balancer.cut();
     await expect.poll(() => connection(page)).toBe("reconnecting");
-    await page.waitForTimeout(1_500); // retrying against nothing: still reconnecting, never "connected" or "offline"
+    // Retrying against nothing: after two more failed attempts it is still reconnecting, and never showed
+    // "connected" or "offline" in between.
+    const sinceCut = states.length;
+    await moreAttempts(2);
     expect(await connection(page)).toBe("reconnecting");
     expect(await indicator.textContent()).toContain("reconnecting");
+    expect(states.slice(sinceCut).filter((s) => s !== "reconnecting")).toEqual([]);
 
     // The browser loses its network: offline, however many retries fail meanwhile.
     await page.context().setOffline(true);
     await expect.poll(() => connection(page)).toBe("offline");
     expect(await indicator.textContent()).toContain("offline");
     expect(await indicator.locator(".dot").evaluate((el) => getComputedStyle(el).backgroundColor)).toBe("rgb(220, 38, 38)");
-    await page.waitForTimeout(1_500);
+    // Offline however many retries fail meanwhile: one more attempt fails and it still says offline.
+    const sinceOffline = states.length;
+    await moreAttempts(1);
     expect(await connection(page)).toBe("offline");
+    expect(states.slice(sinceOffline).filter((s) => s !== "offline")).toEqual([]);
 
     // Network back, gateways still away: reconnecting again; gateways back: connected.
     await page.context().setOffline(false);

@@ -4,7 +4,7 @@
 // channel as a gateway sends it; the history must hold one tool_completed per call and the terminal event last.
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
 import { createKeys, EventLog, RUN_QUEUE_NAME, type RunJobData, runJobOptions, TaskStore } from "@agentcast/store";
-import { type RedisServerHandle, startRedisServer, startWorkerProcess, type WorkerProcess } from "@agentcast/testkit";
+import { type RedisServerHandle, startRedisServer, startWorkerProcess, until, type WorkerProcess } from "@agentcast/testkit";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,17 +30,6 @@ afterAll(async () => {
   await server?.[Symbol.asyncDispose]();
 });
 
-/** Resolves with `probe()`'s value once it is defined, polling; fails loudly after `timeoutMs`. */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const summary = (events: EventEnvelope[]) =>
   events.map((e) =>
     [e.type, (e.data as { toolCallId?: string }).toolCallId, (e.data as { ok?: boolean }).ok].filter((x) => x !== undefined).join(":"),
@@ -52,12 +41,9 @@ describe("the built worker: cancel while a tool finishes", () => {
     const log = new EventLog(redis, keys);
     const { taskId, runId } = await tasks.createTask("cat", "use the tool");
     await queue.add("run", { taskId, runId, userId: "cat", text: "use the tool" }, runJobOptions(runId));
-    await until(
-      async () => ((await log.readRun(taskId, runId)).some((e) => e.type === "tool_executing") ? true : undefined),
-      "tool_executing",
-    );
+    await until("tool_executing", async () => (await log.readRun(taskId, runId)).some((e) => e.type === "tool_executing"), 10_000, 20);
     expect(await tasks.requestCancel("cat", taskId)).toEqual({ ok: true, runId });
-    await until(async () => ((await tasks.getTask(taskId))?.status === "cancelled" ? true : undefined), "the task to be cancelled");
+    await until("the task to be cancelled", async () => (await tasks.getTask(taskId))?.status === "cancelled", 10_000, 20);
     const events = await log.readRun(taskId, runId);
     expect(summary(events)).toEqual(["agent_started", "tool_executing:tc_1", "tool_completed:tc_1:false", "agent_completed"]);
     expect(validateRunEvents(events)).toEqual([]);

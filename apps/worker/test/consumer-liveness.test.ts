@@ -3,7 +3,7 @@
 // fixtures/consumer-fault-agent.mjs), `worker.run()` rejects and the process lives on, taking no jobs.
 // Before, /healthz kept answering 200. Now it answers 503 with the reason, and the stop is logged and counted.
 import { createKeys, EventLog, RUN_QUEUE_NAME, type RunJobData, runJobOptions, TaskStore } from "@agentcast/store";
-import { type RedisServerHandle, startRedisServer, startWorkerProcess, type WorkerProcess } from "@agentcast/testkit";
+import { type RedisServerHandle, startRedisServer, startWorkerProcess, until, type WorkerProcess } from "@agentcast/testkit";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -40,17 +40,6 @@ const metric = async (name: string) => {
   return line === undefined ? undefined : Number(line.split(" ").at(-1));
 };
 
-/** Resolves with `probe()`'s value once it is defined, polling; fails loudly after `timeoutMs`. */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe("worker liveness", () => {
   it("/healthz turns 503 once the BullMQ consumer loop has died, and says why; it is logged and counted", async () => {
     const tasks = new TaskStore(redis, { keys, historyTtlSeconds: 600 });
@@ -62,15 +51,25 @@ describe("worker liveness", () => {
     };
     // Consuming: a run completes, and the worker is live.
     const first = await enqueue("hello");
-    await until(async () => (await log.readRun(first.taskId, first.runId)).find((e) => e.type === "agent_completed"), "the first run");
+    await until(
+      "the first run",
+      async () => (await log.readRun(first.taskId, first.runId)).find((e) => e.type === "agent_completed"),
+      10_000,
+      20,
+    );
     expect(await healthz()).toEqual({ status: 200, body: { status: "ok" } });
     expect(await metric("agentcast_worker_consumer_stopped_total")).toBe(0);
 
     await enqueue(FAIL);
-    const down = await until(async () => {
-      const h = await healthz();
-      return h.status === 503 ? h : undefined;
-    }, "/healthz 503");
+    const down = await until(
+      "/healthz 503",
+      async () => {
+        const h = await healthz();
+        return h.status === 503 ? h : undefined;
+      },
+      10_000,
+      20,
+    );
     expect(down.body).toEqual({ status: "down", reason: "the job consumer loop failed" });
     expect(await metric("agentcast_worker_consumer_stopped_total")).toBe(1);
     const logged = worker.child.output.filter((l) => l.includes('"msg":"job consumer stopped'));

@@ -5,7 +5,7 @@
 // that arrives while tool_executing is being published.
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
 import { createKeys, EventLog, EventPublisher, type EventToPublish, type Published, TaskStore } from "@agentcast/store";
-import { type RedisServerHandle, startRedisServer } from "@agentcast/testkit";
+import { type RedisServerHandle, startRedisServer, until } from "@agentcast/testkit";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,15 +42,6 @@ function deferred<T>() {
     resolve = r;
   });
   return { promise, resolve };
-}
-
-/** Resolves when `predicate` holds, polling; fails loudly after `timeoutMs`. */
-async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 async function setup() {
@@ -103,7 +94,7 @@ describe("cancel while a tool runs", () => {
       },
     });
     const ctx = await started.promise;
-    await until(async () => (await history()).some((e) => e.type === "tool_executing"), "tool_executing in history");
+    await until("tool_executing in history", async () => (await history()).some((e) => e.type === "tool_executing"), 5_000, 5);
     cancel(ctx); // the executor starts closing tc_1 …
     gate.resolve("too late"); // … while the tool's success path runs
     expect(await outcome).toBe("cancelled");

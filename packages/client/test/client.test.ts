@@ -8,7 +8,7 @@ import {
   startWorkerProcess,
   type WorkerProcess,
 } from "@agentcast/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AgentcastError, type ConnectionState, createClient } from "../src/index.js";
 
 const terminal = (e: EventEnvelope) => e.type === "agent_completed" || e.type === "agent_error";
@@ -148,22 +148,29 @@ describe("@agentcast/client against a real gateway", () => {
   });
 
   it("swaps in a fresh token with auth_refresh before the old one expires — no reconnect", async () => {
-    let calls = 0;
+    const tokens: string[] = [];
     const client = createClient({
       url: gateway.url,
       transports: ["websocket"],
-      getToken: () => {
-        calls++;
-        return signDevToken("sdk-refresh", { expiresInSeconds: 2 });
+      getToken: async () => {
+        const token = await signDevToken("sdk-refresh", { expiresInSeconds: 2 });
+        tokens.push(token);
+        return token;
       },
     });
     const states: ConnectionState[] = [];
     client.on("state", (s) => states.push(s));
     await client.send("what is 1+1");
-    await new Promise((r) => setTimeout(r, 4_500));
+    // Two refreshes (the connect asked for the first token): the second comes shortly before the first
+    // refreshed token expires, so well after the connect's token did.
+    await vi.waitFor(() => expect(tokens.length).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 50 });
+    const expMs = (token: string) =>
+      (JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()) as { exp: number }).exp * 1000;
+    expect(Date.now()).toBeGreaterThan(expMs(tokens[0] as string));
+    // A command answered now was handled after the first token's exp: a disconnect at exp would have come first.
+    await client.send("what is 2+2");
     expect(client.state).toBe("connected");
     expect(states).toEqual(["connected"]);
-    expect(calls).toBeGreaterThanOrEqual(3);
     client.close();
   });
 

@@ -51,11 +51,11 @@ describe("rate-limited commands", () => {
         expect(validateRunEvents(run)).toEqual([]);
       }
       expect(errors).toEqual([]);
-      // The bucket did refuse some of them: the gateway counted them.
+      // The bucket did refuse them (at least the three beyond it at first): the gateway counted them.
       const metrics = await (await fetch(`http://127.0.0.1:${stack.gateways[0]?.metricsPort}/metrics`)).text();
       expect(
         Number(/agentcast_gateway_limits_total\{[^}]*limit="commands_per_socket"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0),
-      ).toBeGreaterThan(0);
+      ).toBeGreaterThanOrEqual(3);
     } finally {
       client.close();
     }

@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type EventEnvelope, taskRoom } from "@agentcast/protocol";
-import { type RedisServerHandle, startRedisServer } from "@agentcast/testkit";
+import { type RedisServerHandle, startRedisServer, until } from "@agentcast/testkit";
 import { createShardedAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 import { Server } from "socket.io";
@@ -54,13 +54,6 @@ describe("publisher ↔ installed sharded adapter", () => {
     await new Promise<void>((r) => socket.once("joined", () => r()));
     return { socket, received };
   };
-  const until = async (cond: () => boolean, what: string) => {
-    const end = Date.now() + 5_000;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
 
   it("a raw frame SPUBLISHed on the room's shard channel reaches the socket in that room, with the exact JSON", async () => {
     const room = taskRoom("t_rawframe");
@@ -68,7 +61,7 @@ describe("publisher ↔ installed sharded adapter", () => {
     const frame = broadcastFrame(room, "event");
     const payload = { hello: "world", n: 1.5, nested: { a: [1, 2, 3] } };
     expect(await cmd.spublish(frame.channel, frame.prefix + JSON.stringify(payload) + frame.suffix)).toBe(1);
-    await until(() => received.length === 1, "the raw frame");
+    await until("the raw frame", () => received.length === 1, 5_000, 10);
     expect(received[0]).toEqual(payload);
   });
 
@@ -84,7 +77,7 @@ describe("publisher ↔ installed sharded adapter", () => {
     expect([p1.envelope.seq, p2.envelope.seq]).toEqual([1, 2]);
     expect(p1.receivers).toBe(1);
     expect((await tasks.getTask(taskId))?.status).toBe("running");
-    await until(() => received.length === 2, "two events");
+    await until("two events", () => received.length === 2, 5_000, 10);
     expect(received).toEqual([p1.envelope, p2.envelope]);
     expect(await log.readAfter(taskId, 0, 10)).toEqual([p1.envelope, p2.envelope]);
     expect(await log.readAfter(taskId, 1, 10)).toEqual([p2.envelope]);
@@ -102,7 +95,7 @@ describe("publisher ↔ installed sharded adapter", () => {
     const next = await tasks.startRun("u1", taskId);
     if (!next.ok) throw new Error("startRun");
     for (const s of sockets) s.disconnect();
-    await until(() => server.of("/").adapter.rooms.get(taskRoom(taskId)) === undefined, "room deleted");
+    await until("room deleted", () => server.of("/").adapter.rooms.get(taskRoom(taskId)) === undefined, 5_000, 10);
     const unwatched = await publisher.publish({ ...base, runId: next.runId, type: "agent_started", data: { input: "again" } });
     expect(unwatched.receivers).toBe(0);
     expect((await log.readAfter(taskId, 3, 10)).map((e: EventEnvelope) => e.seq)).toEqual([4]);

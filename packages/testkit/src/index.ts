@@ -28,3 +28,4 @@ export { type RedisServerHandle, startRedisServer } from "./stack/redis-server.j
 export { startTcpBalancer, type TcpBalancer } from "./stack/tcp-balancer.js";
 export { type CollectRunOptions, GatewayTestClient, type ReceivedMessage, type TestClientOptions } from "./test-client.js";
 export { signDevToken } from "./tokens.js";
+export { until } from "./until.js";

@@ -55,13 +55,14 @@ describe("GatewayTestClient", () => {
     expect(validateRun(run2, { userId: "tc-follow" }).ok).toBe(true);
 
     // A follow-up sent by another client after the call: collected from its first event.
-    const pending = a.collectRun(taskId);
-    await new Promise((r) => setTimeout(r, 200));
+    const pending = a.collectRun(taskId); // decides at the call which run it waits for
     const third = await b.command("user_message", { text: "/ask what is 3+3", taskId });
     if (!third.ok) throw new Error(JSON.stringify(third));
     const question = (await a.waitForEvent("agent_question", taskId)) as Extract<EventEnvelope, { type: "agent_question" }>;
-    // Still waiting: the run is open (before the fix, collectRun resolved at once with run 1's terminal).
-    const state = await Promise.race([pending.then(() => "resolved"), new Promise((r) => setTimeout(() => r("waiting"), 200))]);
+    // Still waiting: the run is open (before the fix, collectRun resolved at once with run 1's terminal). A
+    // ping's ack arrives after everything received so far was handled: had `pending` resolved on any of it, it
+    // would have done so first.
+    const state = await Promise.race([pending.then(() => "resolved"), a.command("ping").then(() => "waiting")]);
     expect(state).toBe("waiting");
     await b.command("user_response", { taskId, questionId: question.data.questionId, response: "six" });
     const run3 = await pending;
