@@ -2,8 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { TASK_ROOM_PREFIX, USER_ROOM_PREFIX, userRoom } from "@agentcast/protocol";
 import { createSupervisor, startMetricsServer } from "@agentcast/runtime";
-import { createKeys, EventLog, MessageIds, RUN_QUEUE_NAME, type RunJobData, TaskStore } from "@agentcast/store";
-import { Queue } from "bullmq";
+import { createKeys, EventLog, MessageIds, RunQueues, redisTargetOf, TaskStore } from "@agentcast/store";
 import type { Logger } from "pino";
 import { socketAuth } from "./auth/socket-auth.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
@@ -44,7 +43,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   const metrics = createGatewayMetrics(config.GATEWAY_ID, { connections, rooms: heldRooms, redisUp });
   const supervisor = createSupervisor({ registry: metrics.registry, metricPrefix: "agentcast_gateway", jobs: BACKGROUND_JOBS, logger });
   const redis = createGatewayRedis({
-    url: config.REDIS_URL,
+    target: redisTargetOf(config),
     gatewayId: config.GATEWAY_ID,
     pingIntervalMs: config.REDIS_PING_INTERVAL_MS,
     pingTimeoutMs: config.REDIS_PING_TIMEOUT_MS,
@@ -53,7 +52,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   });
   const tasks = new TaskStore(redis.cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
   const eventLog = new EventLog(redis.cmd, keys);
-  const queue = new Queue<RunJobData>(RUN_QUEUE_NAME, { connection: redis.queue, prefix: keys.queuePrefix });
+  const queue = new RunQueues({ connection: redis.queue, prefix: keys.queuePrefix, shards: config.RUN_QUEUE_SHARDS });
   queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));
   const registry = new GatewayRegistry(
     redis.cmd,
@@ -143,6 +142,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     server,
     cmd: redis.cmd,
     sub: redis.sub,
+    onSubscriptionsMoved: redis.onSubscriptionsMoved,
     eventLog,
     metrics,
     supervisor,

@@ -1,6 +1,7 @@
 import { createPublicKey } from "node:crypto";
 import { hostname } from "node:os";
 import { optionalEnvString, parseEnv, portSchema } from "@agentcast/runtime";
+import { checkRedisConfig, describeRedisTarget, redisConfigShape, redisTargetOf } from "@agentcast/store";
 import { z } from "zod";
 
 const port = (fallback: number) => portSchema(z, fallback);
@@ -17,16 +18,9 @@ export const gatewayConfigSchema = z
     HOST: z.string().min(1).default("0.0.0.0"),
     /** LISTEN_BACKLOG: TCP connections the kernel may queue for PORT before accept (capped by net.core.somaxconn). */
     LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65_535).default(4096),
-    /** REDIS_URL: Redis for pub/sub, history and the run queue. */
-    REDIS_URL: z
-      .string()
-      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
-      .default("redis://127.0.0.1:6379"),
-    /** REDIS_KEY_PREFIX: prefix of every Redis key (and the BullMQ queue). */
-    REDIS_KEY_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,32}$/, "must be 1-32 of A-Z a-z 0-9 _ . -")
-      .default("ac"),
+    // REDIS_URL | REDIS_CLUSTER_NODES, REDIS_USERNAME, REDIS_PASSWORD, REDIS_KEY_PREFIX, HISTORY_TTL_SECONDS,
+    // RUN_QUEUE_SHARDS: one section, shared with the worker (packages/store/src/redis-config.ts).
+    ...redisConfigShape,
     /** JWT_SECRET: HS256 secret. */
     JWT_SECRET: optionalString,
     /** JWT_PUBLIC_KEY: PEM (SPKI) public key for RS256 or ES256. */
@@ -56,8 +50,6 @@ export const gatewayConfigSchema = z
           .map((s) => s.trim())
           .filter(Boolean),
       ),
-    /** HISTORY_TTL_SECONDS: idle lifetime of a task and its history. */
-    HISTORY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
     /** DRAIN_WINDOW_MS: on SIGTERM, client disconnects are spread over this window (keep it below the pod's grace period). */
     DRAIN_WINDOW_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
     /** USER_RESPONSE_TIMEOUT_MS: an accepted user_response no run consumed within this is counted as ack_timeout. */
@@ -100,6 +92,7 @@ export const gatewayConfigSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
+    checkRedisConfig(c, ctx);
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
       ctx.addIssue({
         code: "custom",
@@ -133,6 +126,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
 export function redactConfig(config: GatewayConfig): Record<string, unknown> {
   return {
     ...config,
+    REDIS_URL: config.REDIS_URL === undefined ? undefined : describeRedisTarget({ mode: "single", url: config.REDIS_URL }),
+    REDIS_PASSWORD: config.REDIS_PASSWORD ? "<set>" : undefined,
+    redis: describeRedisTarget(redisTargetOf(config)),
     JWT_SECRET: config.JWT_SECRET ? "<set>" : undefined,
     JWT_PUBLIC_KEY: config.JWT_PUBLIC_KEY ? "<set>" : undefined,
   };

@@ -53,3 +53,46 @@ describe("invalid configuration fails at boot, naming the variable", () => {
     expect(res.stdout).not.toContain("super-secret-value");
   });
 });
+
+describe("Redis: one node or a cluster, one shared section", () => {
+  const bothMessage = "set REDIS_URL (one Redis node) or REDIS_CLUSTER_NODES (a Redis Cluster), not both";
+  it.each([
+    ["gateway", GATEWAY_ENTRY, { JWT_SECRET: "s" }],
+    ["worker", WORKER_ENTRY, {}],
+  ])("%s: REDIS_URL and REDIS_CLUSTER_NODES together is a config error with a clear message", (_app, entry, env) => {
+    const res = run(entry, { ...env, REDIS_URL: "redis://10.0.0.1:6379", REDIS_CLUSTER_NODES: "10.0.0.1:7000" });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`REDIS_CLUSTER_NODES: ${bothMessage}`);
+  });
+
+  it.each([
+    ["10.0.0.1", '"10.0.0.1" is not host:port'],
+    ["10.0.0.1:7000,rediss://10.0.0.2:7000", "use one scheme for every seed"],
+    ["10.0.0.1:99999", '"10.0.0.1:99999" is not host:port'],
+    [" , ", "list at least one seed node, host:port"],
+  ])("REDIS_CLUSTER_NODES %j is refused: %s", (seeds, message) => {
+    const res = run(WORKER_ENTRY, { REDIS_URL: "", REDIS_CLUSTER_NODES: seeds });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(message);
+  });
+
+  it.each([
+    ["gateway", GATEWAY_ENTRY, { JWT_SECRET: "s" }],
+    ["worker", WORKER_ENTRY, {}],
+  ])("%s --print-config says where Redis is, never a password", (_app, entry, env) => {
+    const cluster = run(
+      entry,
+      { ...env, REDIS_URL: "", REDIS_CLUSTER_NODES: "rediss://r1.internal:7000,rediss://r2.internal:7001", REDIS_PASSWORD: "pw-123" },
+      ["--print-config"],
+    );
+    expect(cluster.code).toBe(0);
+    expect(JSON.parse(cluster.stdout)).toMatchObject({
+      redis: "cluster rediss://r1.internal:7000,r2.internal:7001",
+      REDIS_PASSWORD: "<set>",
+      RUN_QUEUE_SHARDS: 1,
+    });
+    const single = run(entry, { ...env, REDIS_URL: "redis://app:pw-456@redis.internal:6379" }, ["--print-config"]);
+    expect(JSON.parse(single.stdout)).toMatchObject({ redis: "redis://<credentials>@redis.internal:6379" });
+    expect(cluster.stdout + single.stdout).not.toMatch(/pw-123|pw-456/);
+  });
+});

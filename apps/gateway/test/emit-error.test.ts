@@ -83,6 +83,7 @@ describe("emit_error: a socket whose transport write throws", () => {
       server: io,
       cmd,
       sub,
+      onSubscriptionsMoved: () => {},
       eventLog,
       metrics: registry,
       supervisor,

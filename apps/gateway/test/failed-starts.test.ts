@@ -17,7 +17,7 @@ import { scrape, value } from "./metrics.js";
 import { type RedisFaultProxy, startRedisFaultProxy } from "./redis-fault-proxy.js";
 
 const keys = createKeys("ac");
-const WAIT_LIST = "ac:bull:runs:wait";
+const WAIT_LIST = "ac:bull:{runs-0}:wait";
 
 describe("failed starts leave no state behind", () => {
   let redis: RedisServerHandle;

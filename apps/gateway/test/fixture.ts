@@ -2,16 +2,23 @@ import {
   type GatewayProcess,
   GatewayTestClient,
   jsonLine,
+  type RedisClusterHandle,
   type RedisServerHandle,
   signDevToken,
   startGatewayProcess,
+  startRedisCluster,
   startRedisServer,
   startWorkerProcess,
   type WorkerProcess,
 } from "@agentcast/testkit";
 
+export type RedisMode = "single" | "cluster";
+
 export interface Stack {
+  /** The one redis-server (in "single" mode; in "cluster" mode, do not use it). */
   redis: RedisServerHandle;
+  /** The local Redis Cluster (in "cluster" mode). */
+  cluster: RedisClusterHandle | undefined;
   gateways: GatewayProcess[];
   workers: WorkerProcess[];
   /** A connected test client for `userId` on gateway `index`. */
@@ -28,24 +35,36 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** A real stack: its own redis-server, `gateways` gateway processes and `workers` worker processes. */
+/**
+ * A real stack: its own redis-server (or, with `redis: "cluster"`, a local Redis Cluster of 3 masters + 3
+ * replicas), `gateways` gateway processes and `workers` worker processes.
+ */
 export async function startStack(
-  opts: { gateways?: number; workers?: number; gatewayEnv?: Record<string, string>; workerEnv?: Record<string, string> } = {},
+  opts: {
+    gateways?: number;
+    workers?: number;
+    gatewayEnv?: Record<string, string>;
+    workerEnv?: Record<string, string>;
+    redis?: RedisMode;
+  } = {},
 ): Promise<Stack> {
-  const redis = await startRedisServer();
+  const cluster = opts.redis === "cluster" ? await startRedisCluster() : undefined;
+  const redis = cluster ? (cluster.nodes[0] as RedisServerHandle) : await startRedisServer();
+  const target = cluster ? { redisClusterNodes: cluster.seeds } : { redisUrl: redis.url };
   const gateways = await Promise.all(
     Array.from({ length: opts.gateways ?? 2 }, (_, i) =>
-      startGatewayProcess({ redisUrl: redis.url, id: `gw-${i + 1}`, ...(opts.gatewayEnv ? { env: opts.gatewayEnv } : {}) }),
+      startGatewayProcess({ ...target, id: `gw-${i + 1}`, ...(opts.gatewayEnv ? { env: opts.gatewayEnv } : {}) }),
     ),
   );
   const workers = await Promise.all(
     Array.from({ length: opts.workers ?? 1 }, (_, i) =>
-      startWorkerProcess({ redisUrl: redis.url, id: `wk-${i + 1}`, ...(opts.workerEnv ? { env: opts.workerEnv } : {}) }),
+      startWorkerProcess({ ...target, id: `wk-${i + 1}`, ...(opts.workerEnv ? { env: opts.workerEnv } : {}) }),
     ),
   );
   const clients: GatewayTestClient[] = [];
   const stack: Stack = {
     redis,
+    cluster,
     gateways,
     workers,
     token: (userId) => signDevToken(userId),
@@ -75,7 +94,8 @@ export async function startStack(
     async stop() {
       for (const c of clients) c.disconnect();
       await Promise.all([...workers, ...gateways].map((p) => p.child.stop("SIGTERM", 5_000)));
-      await redis[Symbol.asyncDispose]();
+      if (cluster) await cluster.stop();
+      else await redis[Symbol.asyncDispose]();
     },
   };
   return stack;

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, seqProblem, startStack } from "./fixture.js";
 import { pingMarker } from "./ping-marker.js";
 
-describe("golden path: two gateway processes, one worker", () => {
+// The same suite on one Redis and on a local Redis Cluster (3 masters + 3 replicas).
+describe.each(["single", "cluster"] as const)("golden path (%s Redis): two gateway processes, one worker", (mode) => {
   let stack: Stack;
   let alice1: GatewayTestClient; // gateway 1
   let alice2: GatewayTestClient; // gateway 2
@@ -12,7 +13,7 @@ describe("golden path: two gateway processes, one worker", () => {
   let bob2: GatewayTestClient;
 
   beforeAll(async () => {
-    stack = await startStack({ gateways: 2, workers: 1 });
+    stack = await startStack({ gateways: 2, workers: 1, redis: mode });
     [alice1, alice2, bob1, bob2] = await Promise.all([
       stack.client("alice", 0),
       stack.client("alice", 1),

@@ -1,5 +1,5 @@
 import { EVENT_TYPES, type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
-import { createKeys, RUN_QUEUE_NAME, type RunJobData, runJobOptions } from "@agentcast/store";
+import { createKeys, type RunJobData, runJobOptions, runQueueName } from "@agentcast/store";
 import { GatewayTestClient, signDevToken, until } from "@agentcast/testkit";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -120,7 +120,7 @@ describe("counters and histograms move by exactly what happened", () => {
 
     // A job whose run is not the task's current run (as a duplicate or late job would be): skipped.
     const keys = createKeys();
-    const queue = new Queue<RunJobData>(RUN_QUEUE_NAME, { connection: { url: stack.redis.url }, prefix: keys.queuePrefix });
+    const queue = new Queue<RunJobData>(runQueueName(0), { connection: { url: stack.redis.url }, prefix: keys.queuePrefix });
     try {
       const job = { taskId: failed.taskId, runId: "r_not_the_current_run", userId: "bo", text: "stale" };
       await queue.add("run", job, runJobOptions(job.runId));

@@ -1,4 +1,4 @@
-import { createKeys, RUN_QUEUE_NAME, type RunJobData } from "@agentcast/store";
+import { createKeys, type RunJobData, runQueueName } from "@agentcast/store";
 import { signDevToken, until } from "@agentcast/testkit";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ describe("GET /v1/stats: exact numbers for a known set of sockets, and the queue
 
   beforeAll(async () => {
     stack = await startStack({ gateways: 2, workers: 1 });
-    queue = new Queue(RUN_QUEUE_NAME, { connection: { url: stack.redis.url }, prefix: createKeys().queuePrefix });
+    queue = new Queue(runQueueName(0), { connection: { url: stack.redis.url }, prefix: createKeys().queuePrefix });
     admin = await signDevToken("root", { claims: { role: "admin" } });
   });
   afterAll(async () => {

@@ -1,7 +1,16 @@
 import { startMetricsServer, watchRedisLiveness, watchRedisOutages } from "@agentcast/runtime";
-import { createKeys, EventLog, EventPublisher, RUN_QUEUE_NAME, type RunJobData, runJobOptions, TaskStore } from "@agentcast/store";
-import { Queue, Worker } from "bullmq";
-import { Redis } from "ioredis";
+import {
+  connectRedis,
+  createKeys,
+  EventLog,
+  EventPublisher,
+  type RunJobData,
+  RunQueues,
+  redisTargetOf,
+  runQueueName,
+  TaskStore,
+} from "@agentcast/store";
+import { Worker } from "bullmq";
 import type { Logger } from "pino";
 import { AGENTS } from "./agents/registry.js";
 import type { WorkerConfig } from "./config.js";
@@ -18,11 +27,12 @@ export interface AgentWorker {
 /** The one wiring place of the worker: Redis, the BullMQ worker, the agent, control messages, metrics. */
 export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWorker {
   const keys = createKeys(config.REDIS_KEY_PREFIX);
-  const cmd = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3, connectionName: `${config.WORKER_ID}:cmd` });
-  // Subscriber connection: no INFO ready check (it fails once the connection is in subscriber mode).
-  const sub = new Redis(config.REDIS_URL, { enableReadyCheck: false, connectionName: `${config.WORKER_ID}:control` });
-  const bull = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null, connectionName: `${config.WORKER_ID}:bull` });
-  const queue = new Queue<RunJobData>(RUN_QUEUE_NAME, { connection: cmd, prefix: keys.queuePrefix });
+  const target = redisTargetOf(config);
+  const cmd = connectRedis(target, "commands", { name: `${config.WORKER_ID}:cmd` });
+  // Control messages (cancel, answer): classic pub/sub, which a cluster delivers from any node.
+  const sub = connectRedis(target, "subscriber", { name: `${config.WORKER_ID}:control` });
+  const bull = connectRedis(target, "blocking", { name: `${config.WORKER_ID}:bull` });
+  const queue = new RunQueues({ connection: cmd, prefix: keys.queuePrefix, shards: config.RUN_QUEUE_SHARDS });
   const metrics = createWorkerMetrics(config.WORKER_ID, () => queue.getJobCounts(...QUEUE_STATES));
   const redisOutages = watchRedisOutages(
     [
@@ -55,7 +65,7 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
     requeue: async (job) => {
       const next = await tasks.startRun(job.userId, job.taskId);
       if (!next.ok) return void logger.warn({ taskId: job.taskId, code: next.code }, "could not re-queue after shutdown");
-      await queue.add("run", { ...job, runId: next.runId }, runJobOptions(next.runId));
+      await queue.add({ ...job, runId: next.runId });
       logger.info({ taskId: job.taskId, runId: next.runId, previousRunId: job.runId }, "run re-queued after worker shutdown");
     },
     observer: {
@@ -69,19 +79,27 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
     },
   };
 
-  const worker = new Worker<RunJobData>(RUN_QUEUE_NAME, (job) => executeRun(job.data, job.id ?? job.data.runId, agent, active, runDeps), {
-    connection: bull,
-    prefix: keys.queuePrefix,
-    concurrency: config.WORKER_CONCURRENCY,
-    autorun: false,
-    // A dead worker's job is re-queued once its lock lapses; the next worker ends it as run_stalled.
-    lockDuration: config.JOB_LOCK_MS,
-    stalledInterval: config.JOB_LOCK_MS,
-    maxStalledCount: 1,
-  });
-  worker.on("error", (err) => logger.warn({ err: err.message }, "worker error"));
-  worker.on("failed", (job, err) => logger.error({ jobId: job?.id, err: err.message }, "job failed"));
-  const consumer = new ConsumerLiveness(worker, logger, () => metrics.consumerStopped.inc());
+  // One BullMQ worker per run queue shard, WORKER_CONCURRENCY split evenly between them.
+  const concurrency = Math.max(1, Math.ceil(config.WORKER_CONCURRENCY / config.RUN_QUEUE_SHARDS));
+  const workers = Array.from(
+    { length: config.RUN_QUEUE_SHARDS },
+    (_, shard) =>
+      new Worker<RunJobData>(runQueueName(shard), (job) => executeRun(job.data, job.id ?? job.data.runId, agent, active, runDeps), {
+        connection: bull,
+        prefix: keys.queuePrefix,
+        concurrency,
+        autorun: false,
+        // A dead worker's job is re-queued once its lock lapses; the next worker ends it as run_stalled.
+        lockDuration: config.JOB_LOCK_MS,
+        stalledInterval: config.JOB_LOCK_MS,
+        maxStalledCount: 1,
+      }),
+  );
+  for (const worker of workers) {
+    worker.on("error", (err) => logger.warn({ err: err.message }, "worker error"));
+    worker.on("failed", (job, err) => logger.error({ jobId: job?.id, err: err.message }, "job failed"));
+  }
+  const consumers = workers.map((worker) => new ConsumerLiveness(worker, logger, () => metrics.consumerStopped.inc()));
 
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>>["server"] | undefined;
   return {
@@ -89,18 +107,21 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
       await active.start();
       // Liveness: the job consumer loop still runs.
       const m = await startMetricsServer(metrics.registry, config.METRICS_PORT, config.METRICS_HOST, {
-        healthz: () => consumer.health(),
+        healthz: () => consumers.map((c) => c.health()).find((h) => !h.ok) ?? { ok: true },
       });
       metricsServer = m.server;
-      consumer.start();
-      await worker.waitUntilReady();
-      logger.info({ metricsPort: m.port, agent: agent.name, concurrency: config.WORKER_CONCURRENCY }, "worker ready");
+      for (const consumer of consumers) consumer.start();
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+      logger.info(
+        { metricsPort: m.port, agent: agent.name, concurrency: config.WORKER_CONCURRENCY, queueShards: config.RUN_QUEUE_SHARDS },
+        "worker ready",
+      );
       return { metricsPort: m.port };
     },
     async stop() {
       // Take no new jobs; give active runs WORKER_DRAIN_MS, then end them (worker_shutdown) and re-queue them.
-      consumer.stop();
-      const closed = worker.close();
+      for (const consumer of consumers) consumer.stop();
+      const closed = Promise.all(workers.map((w) => w.close()));
       const deadline = setTimeout(() => {
         for (const run of active.all()) run.shutdown();
       }, config.WORKER_DRAIN_MS);

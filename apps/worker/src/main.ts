@@ -1,7 +1,7 @@
 import { ConfigError, createLogger, exitWithError, onShutdownSignal } from "@agentcast/runtime";
 import { registerAgentModule } from "./agents/agent-module.js";
 import { createAgentWorker } from "./app.js";
-import { loadWorkerConfig, type WorkerConfig } from "./config.js";
+import { loadWorkerConfig, redactWorkerConfig, type WorkerConfig } from "./config.js";
 
 const agentProblem = await registerAgentModule(process.env);
 if (agentProblem) exitWithError(agentProblem);
@@ -12,7 +12,7 @@ try {
   exitWithError(err instanceof ConfigError ? err.message : String(err));
 }
 if (process.argv.includes("--print-config")) {
-  process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(redactWorkerConfig(config), null, 2)}\n`);
   process.exit(0);
 }
 const logger = createLogger(config.LOG_LEVEL, { workerId: config.WORKER_ID });

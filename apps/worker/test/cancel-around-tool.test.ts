@@ -3,7 +3,7 @@
 // agent_completed`. A real worker process (AGENT_MODULE), a real Redis, the cancel through the control
 // channel as a gateway sends it; the history must hold one tool_completed per call and the terminal event last.
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
-import { createKeys, EventLog, RUN_QUEUE_NAME, type RunJobData, runJobOptions, TaskStore } from "@agentcast/store";
+import { createKeys, EventLog, type RunJobData, runJobOptions, runQueueName, TaskStore } from "@agentcast/store";
 import { type RedisServerHandle, startRedisServer, startWorkerProcess, until, type WorkerProcess } from "@agentcast/testkit";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -20,7 +20,7 @@ const keys = createKeys(`cat${Date.now()}`);
 beforeAll(async () => {
   server = await startRedisServer();
   redis = new Redis(server.url);
-  queue = new Queue<RunJobData>(RUN_QUEUE_NAME, { connection: redis, prefix: keys.queuePrefix });
+  queue = new Queue<RunJobData>(runQueueName(0), { connection: redis, prefix: keys.queuePrefix });
   worker = await startWorkerProcess({ redisUrl: server.url, agentModule: AGENT, env: { REDIS_KEY_PREFIX: keys.prefix } });
 }, 30_000);
 afterAll(async () => {

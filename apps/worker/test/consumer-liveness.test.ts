@@ -2,7 +2,7 @@
 // worker process and a real Redis; BullMQ's main loop throws (a fault injected inside the process, see
 // fixtures/consumer-fault-agent.mjs), `worker.run()` rejects and the process lives on, taking no jobs.
 // Before, /healthz kept answering 200. Now it answers 503 with the reason, and the stop is logged and counted.
-import { createKeys, EventLog, RUN_QUEUE_NAME, type RunJobData, runJobOptions, TaskStore } from "@agentcast/store";
+import { createKeys, EventLog, type RunJobData, runJobOptions, runQueueName, TaskStore } from "@agentcast/store";
 import { type RedisServerHandle, startRedisServer, startWorkerProcess, until, type WorkerProcess } from "@agentcast/testkit";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -20,7 +20,7 @@ const keys = createKeys(`live${Date.now()}`);
 beforeAll(async () => {
   server = await startRedisServer();
   redis = new Redis(server.url);
-  queue = new Queue<RunJobData>(RUN_QUEUE_NAME, { connection: redis, prefix: keys.queuePrefix });
+  queue = new Queue<RunJobData>(runQueueName(0), { connection: redis, prefix: keys.queuePrefix });
   worker = await startWorkerProcess({ redisUrl: server.url, agentModule: FAULT_AGENT, env: { REDIS_KEY_PREFIX: keys.prefix } });
 }, 30_000);
 afterAll(async () => {

@@ -1,11 +1,11 @@
 import type { EventEnvelope } from "@agentcast/protocol";
-import type { Redis } from "ioredis";
 import type { Keys } from "./keys.js";
+import type { RedisClient } from "./redis-connection.js";
 
 /** A task's retained history: the Redis Stream `…:events`, entry id `<seq>-0`, field `e` = envelope JSON. */
 export class EventLog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

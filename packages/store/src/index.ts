@@ -1,10 +1,19 @@
 export { EventLog } from "./event-log.js";
 export { newQuestionId, newRunId, newTaskId } from "./ids.js";
-export { createKeys, type Keys, RUN_QUEUE_NAME } from "./keys.js";
+export { createKeys, type Keys } from "./keys.js";
 export { type LuaScripts, type ScriptedRedis, withLuaScripts } from "./lua-scripts.js";
 export { type MessageClaim, MessageIds, type MessageOutcome } from "./message-ids.js";
 export { EventPublisher, type EventToPublish, type Published, type PublisherOptions, type RunPosition } from "./publisher.js";
+export {
+  checkRedisConfig,
+  describeRedisTarget,
+  type RedisTarget,
+  redisConfigShape,
+  redisTargetOf,
+} from "./redis-config.js";
+export { type ConnectRedisOptions, connectRedis, isCluster, type RedisClient, type RedisRole } from "./redis-connection.js";
 export { type RunJobData, runJobOptions } from "./run-job.js";
+export { RunQueues, type RunQueuesOptions, runQueueName, runQueueShardOf } from "./run-queues.js";
 export { StaleRunError, type StaleRunReason } from "./stale-run-error.js";
 export {
   type TaskRecord,

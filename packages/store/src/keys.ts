@@ -36,6 +36,3 @@ export function createKeys(prefix = "ac"): Keys {
     queuePrefix: `${prefix}:bull`,
   };
 }
-
-/** BullMQ queue that carries runs from gateways to workers. */
-export const RUN_QUEUE_NAME = "runs";

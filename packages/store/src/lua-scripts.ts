@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis-connection.js";
 
 /**
  * The Lua scripts in `packages/store/lua/`, one per file named `<name>-<numberOfKeys>.lua` and opened by a
@@ -57,7 +57,7 @@ export interface LuaScripts {
 }
 
 export type ScriptName = keyof LuaScripts;
-export type ScriptedRedis = Redis & LuaScripts;
+export type ScriptedRedis = RedisClient & LuaScripts;
 
 /** Command name → file in `lua/`; the number before `.lua` is the script's number of KEYS. */
 export const LUA_SCRIPT_FILES: Readonly<Record<ScriptName, string>> = {
@@ -96,7 +96,7 @@ export function luaScripts(): readonly LuaScript[] {
 }
 
 /** Defines every script on `redis` as a command (idempotent) and returns it typed with them. */
-export function withLuaScripts(redis: Redis): ScriptedRedis {
+export function withLuaScripts(redis: RedisClient): ScriptedRedis {
   const commands = redis as unknown as Record<string, unknown>;
   for (const { name, numberOfKeys, lua } of luaScripts()) {
     if (typeof commands[name] !== "function") redis.defineCommand(name, { numberOfKeys, lua });

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import type { Keys } from "./keys.js";
+import type { RedisClient } from "./redis-connection.js";
 
 /** What a message id was used for: the run it started, and the task's lastSeq just before that run. */
 export interface MessageOutcome {
@@ -24,7 +24,7 @@ const PENDING_TTL_SECONDS = 30;
  */
 export class MessageIds {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly ttlSeconds: number,
   ) {}

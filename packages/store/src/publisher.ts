@@ -1,7 +1,7 @@
 import { type EventData, type EventEnvelope, type EventType, PROTOCOL_VERSION, taskRoom } from "@agentcast/protocol";
-import type { Redis } from "ioredis";
 import type { Keys } from "./keys.js";
 import { type ScriptedRedis, withLuaScripts } from "./lua-scripts.js";
+import type { RedisClient } from "./redis-connection.js";
 import { refusalOf, StaleRunError } from "./stale-run-error.js";
 import { broadcastFrame, DEFAULT_CHANNEL_PREFIX, envelopeParts } from "./wire.js";
 
@@ -52,7 +52,7 @@ export interface Published {
 export class EventPublisher {
   private readonly redis: ScriptedRedis;
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: PublisherOptions,
   ) {
     this.redis = withLuaScripts(redis);

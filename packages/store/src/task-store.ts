@@ -1,7 +1,7 @@
-import type { Redis } from "ioredis";
 import { newRunId, newTaskId } from "./ids.js";
 import type { Keys } from "./keys.js";
 import { type ScriptedRedis, withLuaScripts } from "./lua-scripts.js";
+import type { RedisClient } from "./redis-connection.js";
 import { refusalOf, StaleRunError } from "./stale-run-error.js";
 
 export type TaskStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -36,7 +36,7 @@ const TITLE_CHARS = 80;
 export class TaskStore {
   private readonly redis: ScriptedRedis;
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly opts: TaskStoreOptions,
   ) {
     this.redis = withLuaScripts(redis);
@@ -112,13 +112,12 @@ export class TaskStore {
       ids.push(rows[i] as string);
       scores.push(Number(rows[i + 1]));
     }
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hgetall(this.opts.keys.task(id));
-    const results = (await pipe.exec()) ?? [];
+    // One read per task, not one pipeline: on a cluster each task lives on its own slot (a pipeline must stay on one).
+    const records = await Promise.all(ids.map((id) => this.redis.hgetall(this.opts.keys.task(id))));
     const tasks: TaskRecord[] = [];
     const expired: string[] = [];
-    results.forEach(([err, value], i) => {
-      const task = err ? undefined : parseTask(value as Record<string, string>);
+    records.forEach((value, i) => {
+      const task = parseTask(value);
       if (task) tasks.push(task);
       else expired.push(ids[i] as string);
     });

@@ -24,6 +24,13 @@ export { type ChildHandle, jsonLine, spawnUntil } from "./stack/child.js";
 export { type AppName, resolveAppEntry } from "./stack/entries.js";
 export { freePort } from "./stack/free-port.js";
 export { type LocalStack, type LocalStackOptions, startLocalStack } from "./stack/local-stack.js";
+export {
+  type ClusterNodeHandle,
+  parseClusterNodes,
+  type RedisClusterHandle,
+  type RedisClusterOptions,
+  startRedisCluster,
+} from "./stack/redis-cluster.js";
 export { type RedisServerHandle, startRedisServer } from "./stack/redis-server.js";
 export { startTcpBalancer, type TcpBalancer } from "./stack/tcp-balancer.js";
 export { type CollectRunOptions, GatewayTestClient, type ReceivedMessage, type TestClientOptions } from "./test-client.js";

@@ -1,8 +1,7 @@
 import type { EventEnvelope } from "@agentcast/protocol";
 import { taskIdOfRoom } from "@agentcast/protocol";
-import { CLUSTER_BROADCAST, EVENT_NAME, EVENT_PACKET, parseTaskFrame } from "@agentcast/store";
+import { CLUSTER_BROADCAST, EVENT_NAME, EVENT_PACKET, parseTaskFrame, type RedisClient } from "@agentcast/store";
 import { createShardedAdapter } from "@socket.io/redis-adapter";
-import type { Redis } from "ioredis";
 import type { Namespace } from "socket.io";
 import type { Adapter } from "socket.io-adapter";
 import { interceptAdapterMessages } from "../socketio/internals.js";
@@ -31,7 +30,7 @@ interface ClusterMessage {
  * any other message is parsed by the adapter as usual. `test/adapter-hooks.test.ts` pins both hooks
  * against the installed adapter.
  */
-export function createTaskEventAdapter(pub: Redis, sub: Redis, onTaskEvent: TaskEventHandler): (nsp: Namespace) => Adapter {
+export function createTaskEventAdapter(pub: RedisClient, sub: RedisClient, onTaskEvent: TaskEventHandler): (nsp: Namespace) => Adapter {
   const sharded = createShardedAdapter(pub, sub, { subscriptionMode: "dynamic" });
   // A plain function, not an arrow: Socket.IO calls it with `new`.
   return function taskEventAdapter(nsp: Namespace) {

@@ -1,13 +1,7 @@
-import { type ScriptedRedis, withLuaScripts } from "@agentcast/store";
-import type { Redis } from "ioredis";
+import { type RedisClient, type ScriptedRedis, withLuaScripts } from "@agentcast/store";
 
 const WINDOW_MS = 60_000;
 
-/** A pipeline that queues the renew script (ioredis adds defined commands to pipelines too). */
-interface ScriptedPipeline {
-  acRenewConnection(connections: string, nowMs: number, leaseMs: number, connectionId: string): unknown;
-  exec(): Promise<[Error | null, unknown][] | null>;
-}
 let takeSeq = 0;
 
 /**
@@ -18,7 +12,7 @@ let takeSeq = 0;
 export class UserLimits {
   private readonly redis: ScriptedRedis;
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly prefix: string,
     private readonly commandsPerMinute: number,
     private readonly maxConnections: number,
@@ -57,17 +51,12 @@ export class UserLimits {
    * (lua/renew-connection-1.lua; call well within connectionLeaseMs). Resolves with how many held a lease.
    */
   async renew(connections: Iterable<[userId: string, connectionId: string]>, now = Date.now()): Promise<number> {
-    const pipe = this.redis.pipeline() as unknown as ScriptedPipeline;
-    let queued = 0;
-    for (const [userId, id] of connections) {
-      pipe.acRenewConnection(this.connectionsKey(userId), now, this.connectionLeaseMs, id);
-      queued++;
-    }
-    if (queued === 0) return 0;
-    const results = (await pipe.exec()) ?? [];
-    const failed = results.find(([err]) => err);
-    if (failed?.[0]) throw failed[0];
-    return results.filter(([, renewed]) => Number(renewed) === 1).length;
+    // One script per connection, not one pipeline: on a cluster each user's key lives on its own slot. The
+    // command connection batches them (auto-pipelining), per node on a cluster.
+    const renewed = await Promise.all(
+      [...connections].map(([userId, id]) => this.redis.acRenewConnection(this.connectionsKey(userId), now, this.connectionLeaseMs, id)),
+    );
+    return renewed.filter((r) => Number(r) === 1).length;
   }
 
   private connectionsKey(userId: string): string {

@@ -1,9 +1,9 @@
 import { watchRedisLiveness, watchRedisOutages } from "@agentcast/runtime";
-import { Redis } from "ioredis";
+import { connectRedis, isCluster, type RedisClient, type RedisTarget } from "@agentcast/store";
 import type { Logger } from "pino";
 
 export interface GatewayRedisOptions {
-  url: string;
+  target: RedisTarget;
   gatewayId: string;
   pingIntervalMs: number;
   pingTimeoutMs: number;
@@ -12,26 +12,30 @@ export interface GatewayRedisOptions {
   logger: Logger;
 }
 
-/** The gateway's three Redis connections and their health watches. */
+/** The gateway's three Redis connections (to one node or a cluster) and their health watches. */
 export interface GatewayRedis {
   /** Commands, scripts, history reads; also the sharded adapter's publisher. */
-  readonly cmd: Redis;
-  /** The sharded adapter's subscriber (SSUBSCRIBE per room). */
-  readonly sub: Redis;
+  readonly cmd: RedisClient;
+  /** The sharded adapter's subscriber (SSUBSCRIBE per room, on the node that owns the room's slot). */
+  readonly sub: RedisClient;
   /** BullMQ's queue connection (runs are queued here). */
-  readonly queue: Redis;
+  readonly queue: RedisClient;
   /** Commands and subscriptions both ready. */
   up(): boolean;
+  /**
+   * Calls `resync` whenever live messages may have been missed: the subscriber reconnected (one node), or a
+   * cluster's sharded subscribers were moved to new owners (failover, slot migration, a node back).
+   */
+  onSubscriptionsMoved(resync: () => void): void;
   /** Stops the health watches, then closes every connection. */
   close(): void;
 }
 
 export function createGatewayRedis(opts: GatewayRedisOptions): GatewayRedis {
-  const cmd = new Redis(opts.url, { maxRetriesPerRequest: 3, enableAutoPipelining: true, connectionName: `${opts.gatewayId}:cmd` });
-  // No ready check on the subscriber: the adapter queues SSUBSCRIBEs before the connection is up, and
-  // ioredis's INFO ready check would then fail in subscriber mode and drop the connection.
-  const sub = new Redis(opts.url, { enableReadyCheck: false, connectionName: `${opts.gatewayId}:sub` });
-  const queue = new Redis(opts.url, { maxRetriesPerRequest: 3, connectionName: `${opts.gatewayId}:queue` });
+  const name = (role: string) => `${opts.gatewayId}:${role}`;
+  const cmd = connectRedis(opts.target, "commands", { name: name("cmd"), autoPipelining: true });
+  const sub = connectRedis(opts.target, "subscriber", { name: name("sub") });
+  const queue = connectRedis(opts.target, "commands", { name: name("queue") });
   const clients = [
     ["cmd", cmd],
     ["sub", sub],
@@ -45,6 +49,20 @@ export function createGatewayRedis(opts: GatewayRedisOptions): GatewayRedis {
     sub,
     queue,
     up: () => cmd.status === "ready" && sub.status === "ready",
+    onSubscriptionsMoved(resync) {
+      if (isCluster(sub)) {
+        sub.on("subscribersReady", () => {
+          opts.logger.info("sharded subscribers moved to the slots' current owners: resyncing subscriptions from history");
+          resync();
+        });
+        return;
+      }
+      let readyBefore = sub.status === "ready";
+      sub.on("ready", () => {
+        if (readyBefore) resync();
+        readyBefore = true;
+      });
+    },
     close() {
       outages.stop(); // the connections close on purpose from here on
       liveness.stop();

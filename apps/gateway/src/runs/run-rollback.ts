@@ -1,6 +1,5 @@
 import type { Supervised } from "@agentcast/runtime";
-import { type MessageOutcome, type RunJobData, runJobOptions, type TaskStore } from "@agentcast/store";
-import type { Queue } from "bullmq";
+import type { MessageOutcome, RunJobData, RunQueues, TaskStore } from "@agentcast/store";
 import type { Logger } from "pino";
 
 /** A run created in Redis (task queued) whose job may not exist. */
@@ -27,7 +26,7 @@ export class RunRollback {
   constructor(
     private readonly opts: {
       tasks: TaskStore;
-      queue: Queue<RunJobData>;
+      queue: RunQueues;
       supervisor: Supervised;
       logger: Logger;
       /** Default START_WINDOW_MS. */
@@ -61,7 +60,7 @@ export class RunRollback {
   async undoIfNeverQueued(taskId: string): Promise<boolean> {
     const task = await this.opts.tasks.getTask(taskId);
     if (task?.status !== "queued" || Date.now() - task.updatedAt < this.startWindowMs) return false;
-    if (await this.hasRunnableJob(task.runId)) return false;
+    if (await this.hasRunnableJob(taskId, task.runId)) return false;
     this.opts.logger.warn({ taskId, runId: task.runId }, "a run was left queued without a job; undoing it");
     return this.opts.tasks.abandonRun(taskId, task.runId, task.userId);
   }
@@ -75,16 +74,16 @@ export class RunRollback {
   /** A resent message's run is current and queued but has no job that can run: queue it. */
   async ensureQueued(job: RunJobData): Promise<void> {
     const task = await this.opts.tasks.getTask(job.taskId);
-    if (task?.status !== "queued" || task.runId !== job.runId || (await this.hasRunnableJob(job.runId))) return;
+    if (task?.status !== "queued" || task.runId !== job.runId || (await this.hasRunnableJob(job.taskId, job.runId))) return;
     // A failed add can leave the job's hash without the job being in any list: replace it.
-    await (await this.opts.queue.getJob(job.runId))?.remove();
-    await this.opts.queue.add("run", job, runJobOptions(job.runId));
+    await (await this.opts.queue.getJob(job.taskId, job.runId))?.remove();
+    await this.opts.queue.add(job);
     this.opts.logger.warn({ taskId: job.taskId, runId: job.runId }, "a recorded run had no job; queued it");
   }
 
   /** The run's job is waiting, delayed or active — not missing, failed, finished, or a hash left by a failed add. */
-  private async hasRunnableJob(runId: string): Promise<boolean> {
-    const job = await this.opts.queue.getJob(runId);
+  private async hasRunnableJob(taskId: string, runId: string): Promise<boolean> {
+    const job = await this.opts.queue.getJob(taskId, runId);
     return job !== undefined && RUNNABLE.has(await job.getState());
   }
 }

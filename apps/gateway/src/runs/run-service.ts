@@ -1,15 +1,14 @@
 import { createHash } from "node:crypto";
 import type { TaskCreatedNotice } from "@agentcast/protocol";
 import type { Supervised } from "@agentcast/runtime";
-import { type MessageIds, type MessageOutcome, type RunJobData, runJobOptions, type TaskStore } from "@agentcast/store";
-import type { Queue } from "bullmq";
+import type { MessageIds, MessageOutcome, RunJobData, RunQueues, TaskStore } from "@agentcast/store";
 import type { Logger } from "pino";
 import { CommandError } from "../commands/command-error.js";
 import { type QueuedRun, RunRollback } from "./run-rollback.js";
 
 export interface RunServiceOptions {
   tasks: TaskStore;
-  queue: Queue<RunJobData>;
+  queue: RunQueues;
   /** Client message ids: a resent `user_message` with the same `messageId` gets the run it already started. */
   messageIds: MessageIds;
   /** Tells the user's sockets (on every pod) about a new task. */
@@ -118,7 +117,7 @@ export class RunService {
       await req.follow?.(run.taskId, run.fromSeq);
       await record?.(run);
       const data: RunJobData = { taskId: run.taskId, runId: run.runId, userId, text };
-      await this.opts.queue.add("run", data, runJobOptions(run.runId));
+      await this.opts.queue.add(data);
     } catch (err) {
       if (!(err instanceof CommandError)) this.opts.logger.error({ err, taskId: run.taskId, runId: run.runId }, "could not queue run");
       this.rollback.undo(run);

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@agentcast/store";
 import type { Logger } from "pino";
 
 export interface GatewayBeat {
@@ -19,7 +19,7 @@ export class GatewayRegistry {
   private readonly startedAt = Date.now();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     private readonly gatewayId: string,
     private readonly sample: () => { connections: number; rooms: number },

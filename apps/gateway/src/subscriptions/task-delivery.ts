@@ -1,6 +1,5 @@
 import { type Supervised, withTimeout } from "@agentcast/runtime";
-import { type EventLog, roomChannel } from "@agentcast/store";
-import type { Redis } from "ioredis";
+import { type EventLog, type RedisClient, roomChannel } from "@agentcast/store";
 import type { Logger } from "pino";
 import type { Server } from "socket.io";
 import { createTaskEventAdapter } from "../adapter/task-event-adapter.js";
@@ -12,9 +11,11 @@ import { SubscriptionRegistry } from "./subscription-registry.js";
 export interface TaskDeliveryOptions {
   server: Server;
   /** The adapter's publisher and the history reader. */
-  cmd: Redis;
+  cmd: RedisClient;
   /** The adapter's subscriber. */
-  sub: Redis;
+  sub: RedisClient;
+  /** Registers the resync of every subscription for when live messages may have been missed (see GatewayRedis). */
+  onSubscriptionsMoved: (resync: () => void) => void;
   eventLog: EventLog;
   metrics: GatewayMetrics;
   supervisor: Supervised;
@@ -70,13 +71,9 @@ export function createTaskDelivery(opts: TaskDeliveryOptions): {
     onProblem: (kind) => metrics.silentFailures.inc(kind),
     maxSubscriptionsPerSocket: opts.maxSubscriptionsPerSocket,
   });
-  // After the subscriber connection comes back (Redis restart, or Redis dropping a subscriber that
-  // fell behind its pubsub output buffer), resync every subscription from history.
-  let subReadyBefore = sub.status === "ready";
-  sub.on("ready", () => {
-    if (subReadyBefore) registry.resyncAll();
-    subReadyBefore = true;
-  });
+  // After the subscriber connection comes back (Redis restart, Redis dropping a subscriber that fell behind
+  // its pubsub output buffer) or a cluster moved a slot's subscriptions, resync every subscription from history.
+  opts.onSubscriptionsMoved(() => registry.resyncAll());
   server.adapter(createTaskEventAdapter(cmd, sub, (taskId, room, event) => registry.onLiveEvent(taskId, room, event)));
   return { registry, confirmRoom };
 }

@@ -9,8 +9,11 @@ export const rootPath = fileURLToPath(root);
 export const read = (path: string) => readFileSync(new URL(path, root), "utf8");
 export const exists = (path: string) => existsSync(new URL(path, root));
 
-/** Env keys an app reads: the `/** KEY: …` doc comment on each field of its zod config schema. */
-export const envKeysOf = (configFile: string) => new Set([...read(configFile).matchAll(/\/\*\* ([A-Z_]+):/g)].map((m) => m[1] as string));
+/** The Redis section both apps spread into their config schemas. */
+export const SHARED_REDIS_CONFIG = "packages/store/src/redis-config.ts";
+/** Env keys an app reads: the `/** KEY: …` doc comment on each field of its zod config schema (and of the shared Redis section). */
+export const envKeysOf = (configFile: string) =>
+  new Set([configFile, SHARED_REDIS_CONFIG].flatMap((file) => [...read(file).matchAll(/\/\*\* ([A-Z_]+):/g)].map((m) => m[1] as string)));
 export const GATEWAY_ENV = envKeysOf("apps/gateway/src/config.ts");
 export const WORKER_ENV = envKeysOf("apps/worker/src/config.ts");
 

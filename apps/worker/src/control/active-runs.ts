@@ -1,5 +1,4 @@
-import type { TaskStore } from "@agentcast/store";
-import type { Redis } from "ioredis";
+import type { RedisClient, TaskStore } from "@agentcast/store";
 import type { Logger } from "pino";
 import type { RunContext } from "../runs/run-context.js";
 
@@ -21,7 +20,7 @@ export class ActiveRuns {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly sub: Redis,
+    private readonly sub: RedisClient,
     private readonly channel: string,
     private readonly tasks: TaskStore,
     private readonly pollIntervalMs: number,

@@ -31,9 +31,19 @@ export interface WorkerProcess {
 
 let counter = 0;
 
+/** REDIS_URL or REDIS_CLUSTER_NODES for a child, the other one cleared (a child inherits this process's env). */
+function redisEnv(opts: { redisUrl?: string | undefined; redisClusterNodes?: string | undefined }): Record<string, string> {
+  if (opts.redisClusterNodes) return { REDIS_URL: "", REDIS_CLUSTER_NODES: opts.redisClusterNodes };
+  if (!opts.redisUrl) throw new Error("give redisUrl or redisClusterNodes");
+  return { REDIS_URL: opts.redisUrl, REDIS_CLUSTER_NODES: "" };
+}
+
 /** Starts the gateway (`entry`, default: see `resolveAppEntry`) on free ports and waits for its "gateway listening" log. */
 export async function startGatewayProcess(opts: {
-  redisUrl: string;
+  /** One Redis node (or give `redisClusterNodes`). */
+  redisUrl?: string;
+  /** A Redis Cluster's seed nodes, `host:port,…` (REDIS_CLUSTER_NODES). */
+  redisClusterNodes?: string;
   id?: string;
   env?: Record<string, string>;
   entry?: string;
@@ -45,7 +55,7 @@ export async function startGatewayProcess(opts: {
     PORT: "0",
     METRICS_PORT: "0",
     HOST: "127.0.0.1",
-    REDIS_URL: opts.redisUrl,
+    ...redisEnv(opts),
     JWT_SECRET: DEV_JWT_SECRET,
     GATEWAY_ID: id,
     LOG_LEVEL: "info",
@@ -75,7 +85,10 @@ export async function startGatewayProcess(opts: {
 }
 
 export interface WorkerProcessOptions {
-  redisUrl: string;
+  /** One Redis node (or give `redisClusterNodes`). */
+  redisUrl?: string;
+  /** A Redis Cluster's seed nodes, `host:port,…` (REDIS_CLUSTER_NODES). */
+  redisClusterNodes?: string;
   id?: string;
   env?: Record<string, string>;
   /** The worker's entry point — e.g. your own worker process. Default: the agentcast worker (`resolveAppEntry`). */
@@ -98,7 +111,7 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
     ...process.env,
     METRICS_PORT: "0",
     METRICS_HOST: "127.0.0.1",
-    REDIS_URL: opts.redisUrl,
+    ...redisEnv(opts),
     WORKER_ID: id,
     DEMO_STEP_MS: "20",
     LOG_LEVEL: "info",

@@ -1,4 +1,5 @@
 import { type GatewayProcess, startGatewayProcess, startWorkerProcess, type WorkerProcess } from "./app-processes.js";
+import { type RedisClusterHandle, startRedisCluster } from "./redis-cluster.js";
 import { type RedisServerHandle, startRedisServer } from "./redis-server.js";
 import { startTcpBalancer, type TcpBalancer } from "./tcp-balancer.js";
 
@@ -7,6 +8,8 @@ export interface LocalStackOptions {
   workers?: number;
   /** Use this Redis instead of spawning a redis-server. */
   redisUrl?: string;
+  /** `"cluster"`: spawn a local Redis Cluster (3 masters + 3 replicas) instead of one redis-server. */
+  redis?: "single" | "cluster";
   /** Put a round-robin balancer on this port (0 = any free port) in front of the gateways. */
   balancerPort?: number;
   gatewayEnv?: Record<string, string>;
@@ -22,8 +25,11 @@ export interface LocalStackOptions {
 }
 
 export interface LocalStack {
+  /** The one Redis node's URL ("" on a cluster). */
   readonly redisUrl: string;
   readonly redis: RedisServerHandle | undefined;
+  /** The local cluster, with `redis: "cluster"`. */
+  readonly cluster: RedisClusterHandle | undefined;
   readonly gateways: GatewayProcess[];
   readonly workers: WorkerProcess[];
   readonly balancer: TcpBalancer | undefined;
@@ -38,8 +44,10 @@ export interface LocalStack {
  * optionally a balancer — for running your own agent end to end inside vitest, jest or node:test.
  */
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
-  const redis = opts.redisUrl ? undefined : await startRedisServer();
-  const redisUrl = opts.redisUrl ?? (redis as RedisServerHandle).url;
+  const cluster = opts.redis === "cluster" && !opts.redisUrl ? await startRedisCluster() : undefined;
+  const redis = opts.redisUrl || cluster ? undefined : await startRedisServer();
+  const redisUrl = opts.redisUrl ?? redis?.url ?? "";
+  const target = cluster ? { redisClusterNodes: cluster.seeds } : { redisUrl };
   const gateways: GatewayProcess[] = [];
   const workers: WorkerProcess[] = [];
   let balancer: TcpBalancer | undefined;
@@ -47,13 +55,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     await balancer?.close().catch(() => {});
     await Promise.all([...workers, ...gateways].map((p) => p.child.stop("SIGTERM", 15_000).catch(() => undefined)));
     await redis?.[Symbol.asyncDispose]().catch(() => {});
+    await cluster?.stop().catch(() => {});
   };
   try {
     gateways.push(
       ...(await Promise.all(
         Array.from({ length: opts.gateways ?? 2 }, (_, i) =>
           startGatewayProcess({
-            redisUrl,
+            ...target,
             id: `gw-${i + 1}`,
             ...(opts.gatewayEnv ? { env: opts.gatewayEnv } : {}),
             ...(opts.gatewayEntry ? { entry: opts.gatewayEntry } : {}),
@@ -65,7 +74,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       ...(await Promise.all(
         Array.from({ length: opts.workers ?? 1 }, (_, i) =>
           startWorkerProcess({
-            redisUrl,
+            ...target,
             id: `wk-${i + 1}`,
             ...(opts.workerEnv ? { env: opts.workerEnv } : {}),
             ...(opts.workerEntry ? { entry: opts.workerEntry } : {}),
@@ -84,6 +93,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   return {
     redisUrl,
     redis,
+    cluster,
     gateways,
     workers,
     balancer,
