@@ -15,6 +15,12 @@ export interface ChildHandle {
 
 const MAX_LINES = 2_000;
 
+/** Children still running: killed when this process exits, so an aborted test run leaves no redis-server or app behind. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const proc of running) proc.kill("SIGKILL");
+});
+
 /**
  * Spawns a process and resolves once a line of its output satisfies `ready` (returning a value),
  * or rejects with its output when it exits first or `timeoutMs` passes.
@@ -26,9 +32,20 @@ export function spawnUntil<T>(
 ): Promise<{ child: ChildHandle; value: T }> {
   const proc = spawn(command, args, { env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once("exit", (code, signal) => resolve({ code, signal })),
-  );
+  running.add(proc);
+  let spawnError: Error | undefined;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    proc.once("exit", (code, signal) => {
+      running.delete(proc);
+      resolve({ code, signal });
+    });
+    // The command could not be started at all (e.g. not installed): no `exit` follows.
+    proc.once("error", (err) => {
+      running.delete(proc);
+      spawnError = err;
+      resolve({ code: null, signal: null });
+    });
+  });
   const child: ChildHandle = {
     process: proc,
     pid: proc.pid ?? -1,
@@ -71,7 +88,8 @@ export function spawnUntil<T>(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      reject(new Error(`${opts.name} exited (${code ?? signal}) before ready:\n${output.slice(-30).join("\n")}`));
+      if (spawnError) reject(new Error(`${opts.name}: could not start ${command}: ${spawnError.message}`));
+      else reject(new Error(`${opts.name} exited (${code ?? signal}) before ready:\n${output.slice(-30).join("\n")}`));
     });
   });
 }
