@@ -10,6 +10,7 @@ import type { GatewayConfig } from "./config.js";
 import { onConnection } from "./connection/on-connection.js";
 import { drainSockets } from "./drain/drain-sockets.js";
 import { createHttpApi } from "./http/http-api.js";
+import { readiness } from "./http/readiness.js";
 import { createStaticFiles } from "./http/static-files.js";
 import { createCommandAdmission } from "./limits/command-admission.js";
 import { createConnectionLeases } from "./limits/connection-leases.js";
@@ -40,7 +41,12 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   const connections = () => io?.of("/").sockets.size ?? 0;
   const heldRooms = () => countRooms(io);
   const redisUp = () => redis.up();
-  const metrics = createGatewayMetrics(config.GATEWAY_ID, { connections, rooms: heldRooms, redisUp });
+  const metrics = createGatewayMetrics(config.GATEWAY_ID, {
+    connections,
+    rooms: heldRooms,
+    redisUp,
+    redisClusterNodes: () => redis.clusterNodes(),
+  });
   const supervisor = createSupervisor({ registry: metrics.registry, metricPrefix: "agentcast_gateway", jobs: BACKGROUND_JOBS, logger });
   const redis = createGatewayRedis({
     target: redisTargetOf(config),
@@ -48,6 +54,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     pingIntervalMs: config.REDIS_PING_INTERVAL_MS,
     pingTimeoutMs: config.REDIS_PING_TIMEOUT_MS,
     onOutage: () => metrics.silentFailures.inc("redis_error"),
+    cluster: metrics.redisCluster,
     logger,
   });
   const tasks = new TaskStore(redis.cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
@@ -117,7 +124,7 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       eventLog,
       runs,
       stats: async () => ({ gateways: await registry.list(), queue: await queue.getJobCounts() }),
-      isReady: () => ({ ready: redisUp() && !draining, redis: redisUp(), draining }),
+      isReady: () => readiness(redis.problem(), draining),
       classifyError,
       corsOrigins: config.CORS_ORIGINS,
       ...(config.WEB_ROOT ? { staticFiles: createStaticFiles(config.WEB_ROOT, logger) } : {}),

@@ -1,7 +1,7 @@
 import { createPublicKey } from "node:crypto";
 import { hostname } from "node:os";
 import { optionalEnvString, parseEnv, portSchema } from "@agentcast/runtime";
-import { checkRedisConfig, describeRedisTarget, redisConfigShape, redisTargetOf } from "@agentcast/store";
+import { checkRedisConfig, redactRedisConfig, redisConfigShape } from "@agentcast/store";
 import { z } from "zod";
 
 const port = (fallback: number) => portSchema(z, fallback);
@@ -126,9 +126,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
 export function redactConfig(config: GatewayConfig): Record<string, unknown> {
   return {
     ...config,
-    REDIS_URL: config.REDIS_URL === undefined ? undefined : describeRedisTarget({ mode: "single", url: config.REDIS_URL }),
-    REDIS_PASSWORD: config.REDIS_PASSWORD ? "<set>" : undefined,
-    redis: describeRedisTarget(redisTargetOf(config)),
+    ...redactRedisConfig(config),
     JWT_SECRET: config.JWT_SECRET ? "<set>" : undefined,
     JWT_PUBLIC_KEY: config.JWT_PUBLIC_KEY ? "<set>" : undefined,
   };

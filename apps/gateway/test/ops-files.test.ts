@@ -50,6 +50,10 @@ describe("dashboard, alerts and operations doc name only what the code serves", 
       "nodejs_eventloop_lag",
       "process_resident_memory_bytes",
       "agentcast_worker_runs_total",
+      "agentcast_redis_cluster_nodes",
+      "agentcast_redis_cluster_topology_changes_total",
+      "agentcast_redis_cluster_redirections_total",
+      "agentcast_redis_cluster_node_errors_total",
     ]) {
       expect(all).toContain(needed);
     }
@@ -85,6 +89,7 @@ describe("dashboard, alerts and operations doc name only what the code serves", 
       "AgentcastRedisDown",
       "AgentcastStuckRuns",
       "AgentcastGatewayRestarts",
+      "AgentcastRedisNodeLost",
     ]) {
       expect(names).toContain(a);
     }
@@ -109,7 +114,7 @@ describe("dashboard, alerts and operations doc name only what the code serves", 
   it("every env var the apps read is documented in operations.md", () => {
     const ops = read("docs/operations.md");
     for (const file of ["apps/gateway/src/config.ts", "apps/worker/src/config.ts", "packages/store/src/redis-config.ts"]) {
-      const keys = [...read(file).matchAll(/\/\*\* ([A-Z_]+):/g)].map((m) => m[1] as string);
+      const keys = [...read(file).matchAll(/\/\*\*\s*(?:\* )?([A-Z_]+):/g)].map((m) => m[1] as string);
       expect(keys.length).toBeGreaterThan(4);
       for (const k of keys) expect(ops, `${k} (${file})`).toContain(`\`${k}\``);
     }

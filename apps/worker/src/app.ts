@@ -9,6 +9,7 @@ import {
   redisTargetOf,
   runQueueName,
   TaskStore,
+  watchRedisCluster,
 } from "@agentcast/store";
 import { Worker } from "bullmq";
 import type { Logger } from "pino";
@@ -33,7 +34,11 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
   const sub = connectRedis(target, "subscriber", { name: `${config.WORKER_ID}:control` });
   const bull = connectRedis(target, "blocking", { name: `${config.WORKER_ID}:bull` });
   const queue = new RunQueues({ connection: cmd, prefix: keys.queuePrefix, shards: config.RUN_QUEUE_SHARDS });
-  const metrics = createWorkerMetrics(config.WORKER_ID, () => queue.getJobCounts(...QUEUE_STATES));
+  const metrics = createWorkerMetrics(
+    config.WORKER_ID,
+    () => queue.getJobCounts(...QUEUE_STATES),
+    () => redisCluster?.health(),
+  );
   const redisOutages = watchRedisOutages(
     [
       ["cmd", cmd],
@@ -43,12 +48,29 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
     { onOutage: () => metrics.silentFailures.inc("redis_error"), logger },
   );
   // Not the BullMQ connection: its blocking commands would hold a PING back and look like a dead link.
+  // On a cluster the probe of every master (watchRedisCluster below) does this job, node by node.
   const redisLiveness = watchRedisLiveness(
+    target.mode === "cluster"
+      ? []
+      : [
+          ["cmd", cmd],
+          ["sub", sub],
+        ],
+    { intervalMs: config.REDIS_PING_INTERVAL_MS, timeoutMs: config.REDIS_PING_TIMEOUT_MS, logger },
+  );
+  // On a cluster: topology changes, redirections, node errors and a probe of every master (metrics; all silent: reconnect).
+  const redisCluster = watchRedisCluster(
     [
       ["cmd", cmd],
       ["sub", sub],
+      ["bull", bull],
     ],
-    { intervalMs: config.REDIS_PING_INTERVAL_MS, timeoutMs: config.REDIS_PING_TIMEOUT_MS, logger },
+    {
+      probeIntervalMs: config.REDIS_PING_INTERVAL_MS,
+      probeTimeoutMs: config.REDIS_PING_TIMEOUT_MS,
+      observer: metrics.redisCluster,
+      logger,
+    },
   );
   const tasks = new TaskStore(cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
   const makeAgent = AGENTS[config.AGENT];
@@ -58,7 +80,13 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
   const active = new ActiveRuns(sub, keys.controlChannel, tasks, config.CONTROL_POLL_MS, config.RUN_STALL_TIMEOUT_MS, logger);
   const runDeps: ExecuteRunDeps = {
     eventLog: new EventLog(cmd, keys),
-    publisher: new EventPublisher(cmd, { keys, historyMaxLen: config.HISTORY_MAX_LEN, historyTtlSeconds: config.HISTORY_TTL_SECONDS }),
+    publisher: new EventPublisher(cmd, {
+      keys,
+      historyMaxLen: config.HISTORY_MAX_LEN,
+      historyTtlSeconds: config.HISTORY_TTL_SECONDS,
+      waitReplicas: config.REDIS_WAIT_REPLICAS,
+      waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+    }),
     tasks,
     logger,
     pollIntervalMs: config.CONTROL_POLL_MS,
@@ -131,6 +159,7 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
       metricsServer?.close();
       redisOutages.stop(); // the connections close on purpose from here on
       redisLiveness.stop();
+      redisCluster?.stop();
       await queue.close().catch(() => {});
       for (const client of [cmd, sub, bull]) client.disconnect();
     },

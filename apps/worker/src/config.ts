@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { optionalEnvString, parseEnv, portSchema } from "@agentcast/runtime";
-import { checkRedisConfig, describeRedisTarget, redisConfigShape, redisTargetOf } from "@agentcast/store";
+import { checkRedisConfig, redactRedisConfig, redisConfigShape } from "@agentcast/store";
 import { z } from "zod";
 import { AGENTS } from "./agents/registry.js";
 
@@ -56,8 +56,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
 export function redactWorkerConfig(config: WorkerConfig): Record<string, unknown> {
   return {
     ...config,
-    REDIS_URL: config.REDIS_URL === undefined ? undefined : describeRedisTarget({ mode: "single", url: config.REDIS_URL }),
-    REDIS_PASSWORD: config.REDIS_PASSWORD ? "<set>" : undefined,
-    redis: describeRedisTarget(redisTargetOf(config)),
+    ...redactRedisConfig(config),
   };
 }

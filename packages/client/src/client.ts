@@ -90,6 +90,8 @@ export class AgentcastClient {
     this.socket.on("connection_established", () => this.onEstablished());
     this.socket.on("event", (e) => this.route(e));
     this.socket.on("task_created", (n) => this.emit("task_created", n));
+    // History was rewritten under a task (a Redis failover lost events we were given): start it over.
+    this.socket.on("task_reset", (n) => this.streams.get(n.taskId)?.reset());
     this.socket.on("disconnect", (reason) => this.onDisconnect(reason));
     this.socket.on("connect_error", (err) => this.onConnectError(err as Error & { data?: { code?: string; message?: string } }));
   }
@@ -273,7 +275,8 @@ export class AgentcastClient {
     for (let attempt = 0; attempt < SUBSCRIBE_ATTEMPTS; attempt++) {
       if (this.closedByUser || this.currentState !== "connected" || this.streams.get(stream.taskId) !== stream) return;
       try {
-        const ack = await this.command("subscribe", { taskId: stream.taskId, sinceSeq: stream.lastSeq });
+        const since = stream.lastId === undefined ? {} : { sinceId: stream.lastId };
+        const ack = await this.command("subscribe", { taskId: stream.taskId, sinceSeq: stream.lastSeq, ...since });
         if (ack.truncated && ack.firstSeq !== undefined) stream.skipTo(ack.firstSeq - 1);
         return;
       } catch (err) {

@@ -9,10 +9,12 @@ type Listener = (e: EventEnvelope) => void;
  */
 export class TaskHandle implements AsyncIterable<EventEnvelope> {
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly resetListeners = new Set<() => void>();
   /** Filled only once iteration starts, so a handle used with `on()` alone holds nothing. */
   private queue: EventEnvelope[] | undefined;
   private readonly waiters: ((r: IteratorResult<EventEnvelope>) => void)[] = [];
   private readonly detach: () => void;
+  private readonly detachReset: () => void;
   private closed = false;
   private seen: number;
 
@@ -23,6 +25,7 @@ export class TaskHandle implements AsyncIterable<EventEnvelope> {
   ) {
     this.seen = sinceSeq;
     this.detach = stream.listen((e) => this.push(e));
+    this.detachReset = stream.onReset(() => this.reset());
     queueMicrotask(() => {
       // Already-received events go to listeners registered synchronously after creation.
       for (const e of stream.retained) if (e.seq > this.seen) this.push(e);
@@ -51,6 +54,16 @@ export class TaskHandle implements AsyncIterable<EventEnvelope> {
     return () => set.delete(fn);
   }
 
+  /**
+   * Calls `fn` when the task's history was rewritten under this handle (a Redis failover lost events it
+   * delivered; see docs/protocol.md `task_reset`): discard what you built from its events. The task's
+   * history follows again from its oldest retained event, so seq starts over. Returns an unsubscribe function.
+   */
+  onReset(fn: () => void): () => void {
+    this.resetListeners.add(fn);
+    return () => this.resetListeners.delete(fn);
+  }
+
   /** Resolves with the next event delivered from now on that matches `predicate`. */
   next(predicate: (e: EventEnvelope) => boolean = () => true): Promise<EventEnvelope> {
     return new Promise((resolve) => {
@@ -67,6 +80,7 @@ export class TaskHandle implements AsyncIterable<EventEnvelope> {
     if (this.closed) return;
     this.closed = true;
     this.detach();
+    this.detachReset();
     for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
     this.onClose(this);
   }
@@ -87,6 +101,13 @@ export class TaskHandle implements AsyncIterable<EventEnvelope> {
         return Promise.resolve({ value: undefined, done: true });
       },
     };
+  }
+
+  private reset(): void {
+    if (this.closed) return;
+    this.seen = 0;
+    if (this.queue) this.queue.length = 0;
+    for (const fn of this.resetListeners) fn();
   }
 
   private push(e: EventEnvelope): void {

@@ -21,9 +21,14 @@ export interface TaskStreamOptions {
  */
 export class TaskStream {
   lastSeq: number;
+  /** `id` of the event at `lastSeq` when this stream delivered it: a resubscribe sends it so the gateway can check history still has it. */
+  lastId: string | undefined;
   readonly retained: EventEnvelope[] = [];
   private readonly held = new Map<number, EventEnvelope>();
   private readonly listeners = new Set<(e: EventEnvelope) => void>();
+  private readonly resetListeners = new Set<() => void>();
+  /** After a reset: the next event starts the stream again, wherever history starts now. */
+  private restarting = false;
   private reportedGapAt = -1;
   /** Set while the stream waits for this run's agent_started to learn where it starts (see `startAtRun`). */
   private anchorRunId: string | undefined;
@@ -47,6 +52,10 @@ export class TaskStream {
 
   /** Takes an event from the wire; delivers it (and any held successors) when it is next in line. */
   accept(e: EventEnvelope): void {
+    if (this.restarting) {
+      this.restarting = false;
+      this.lastSeq = e.seq - 1;
+    }
     if (this.anchorRunId !== undefined) {
       if (e.runId !== this.anchorRunId) return;
       if (e.type !== "agent_started") {
@@ -73,6 +82,7 @@ export class TaskStream {
   skipTo(seq: number): void {
     if (seq <= this.lastSeq) return;
     this.lastSeq = seq;
+    this.lastId = undefined;
     for (const held of this.held.keys()) if (held <= seq) this.held.delete(held);
     this.flushHeld();
   }
@@ -90,6 +100,27 @@ export class TaskStream {
   listen(fn: (e: EventEnvelope) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** Calls `fn` when the stream is reset (see `reset`). */
+  onReset(fn: () => void): () => void {
+    this.resetListeners.add(fn);
+    return () => this.resetListeners.delete(fn);
+  }
+
+  /**
+   * The gateway said the task's history was rewritten (task_reset: a Redis failover lost events this
+   * stream delivered, and others may have taken their seqs): everything delivered is void. Listeners
+   * are told, then the stream starts again at the next event (the gateway sends the history again).
+   */
+  reset(): void {
+    this.lastSeq = 0;
+    this.lastId = undefined;
+    this.retained.length = 0;
+    this.held.clear();
+    this.reportedGapAt = -1;
+    this.restarting = true;
+    for (const fn of this.resetListeners) fn();
   }
 
   get listenerCount(): number {
@@ -118,6 +149,7 @@ export class TaskStream {
 
   private deliver(e: EventEnvelope): void {
     this.lastSeq = e.seq;
+    this.lastId = typeof e.id === "string" ? e.id : undefined;
     this.retained.push(e);
     if (this.retained.length > this.opts.maxRetained) this.retained.shift();
     for (const fn of this.listeners) fn(e);

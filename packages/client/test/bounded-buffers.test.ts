@@ -83,7 +83,7 @@ describe("the SDK's buffers are bounded, and what they drop is re-read from hist
     expectWholeRun(run);
     expect(run.length).toBeGreaterThan(10);
     expect(earlyAtAnswer).toEqual({ earlyTasks: 1, earlyEvents: 3, heldEvents: 0 });
-    expect(sent).toContainEqual(["subscribe", { taskId, sinceSeq: 3 }]); // re-read after the 3 kept
+    expect(sent).toContainEqual(["subscribe", { taskId, sinceSeq: 3, sinceId: expect.any(String) }]); // re-read after the 3 kept
     expect(sent.map(([name]) => name)).not.toContain("report_gap"); // a known drop, not a gap
     expect(client.buffered()).toEqual({ earlyTasks: 0, earlyEvents: 0, heldEvents: 0 });
     client.close();
@@ -159,7 +159,7 @@ describe("the SDK's buffers are bounded, and what they drop is re-read from hist
     expect(run[3]).toEqual(kept.find((e) => e.seq === 4)); // the lost event, read again from history
     expect(peakHeld).toBe(3);
     expect(sent.filter(([name]) => name === "report_gap")).toEqual([["report_gap", { taskId, expectedSeq: 4, gotSeq: 5 }]]);
-    expect(sent).toContainEqual(["subscribe", { taskId, sinceSeq: 3 }]);
+    expect(sent).toContainEqual(["subscribe", { taskId, sinceSeq: 3, sinceId: expect.any(String) }]);
     expect(client.buffered()).toEqual({ earlyTasks: 0, earlyEvents: 0, heldEvents: 0 });
     client.close();
   });

@@ -38,6 +38,8 @@ export const commandSchemas = {
   subscribe: z.strictObject({
     taskId: id,
     sinceSeq: z.number().int().nonnegative().optional(),
+    /** The `id` of your event at `sinceSeq`: the gateway checks history still has it there (else `task_reset`). */
+    sinceId: z.string().min(1).max(128).optional(),
   }),
   unsubscribe: z.strictObject({ taskId: id }),
   cancel: z.strictObject({ taskId: id }),

@@ -53,4 +53,5 @@ export {
   SERVER_EVENT_NAMES,
   type ServerToClientEvents,
   type TaskCreatedNotice,
+  type TaskResetNotice,
 } from "./socket-events.js";

@@ -17,6 +17,16 @@ export interface TaskCreatedNotice {
   createdAt: number;
 }
 
+/**
+ * History was rewritten under the socket: an event it was given is no longer in the task's history
+ * (a Redis failover lost it and another event took its seq). Discard what you hold of the task; the
+ * gateway sends its history again from the oldest retained event, then live events.
+ */
+export interface TaskResetNotice {
+  taskId: string;
+  reason: "history_rewritten";
+}
+
 /** The `error` event: a command failed (also in the ack, when there is one) or was unknown. */
 export interface ErrorNotice extends ErrorBody {
   /** The event name the client sent. */
@@ -33,6 +43,7 @@ export interface ServerToClientEvents {
   connection_established: (info: ConnectionEstablished) => void;
   event: (envelope: EventEnvelope) => void;
   task_created: (notice: TaskCreatedNotice) => void;
+  task_reset: (notice: TaskResetNotice) => void;
   pong: (body: { ts: number }) => void;
   error: (notice: ErrorNotice) => void;
   /** The gateway is shutting down: it closes this connection next; reconnect (to another pod) and resubscribe. */
@@ -51,4 +62,4 @@ export interface ClientToServerEvents {
 }
 
 /** Names of the server → client Socket.IO events. */
-export const SERVER_EVENT_NAMES = ["connection_established", "event", "task_created", "pong", "error", "draining"] as const;
+export const SERVER_EVENT_NAMES = ["connection_established", "event", "task_created", "task_reset", "pong", "error", "draining"] as const;

@@ -50,13 +50,25 @@ export class TaskViewStore {
     const handle = this.client.subscribe(this.taskId);
     this.following = true;
     const off = handle.on("*", (e) => this.push(e));
+    const offReset = handle.onReset(() => this.reset());
     return () => {
       this.following = false;
       clearTimeout(this.timer);
       this.scheduled = false;
       off();
+      offReset();
       handle.close();
     };
+  }
+
+  /** The task's history was rewritten (task_reset): the view starts over from the events that follow. */
+  private reset(): void {
+    this.fields = EMPTY_VIEW;
+    this.buffer = [];
+    this.start = 0;
+    this.lastSeq = 0;
+    this.dirty = true;
+    this.schedule();
   }
 
   private push(e: EventEnvelope): void {

@@ -2,6 +2,13 @@ export { ConfigError, optionalEnvString, parseEnv, portSchema } from "./env-conf
 export { createLogger } from "./logger.js";
 export { type HealthCheck, type HealthStatus, type MetricsServerOptions, startMetricsServer } from "./metrics-server.js";
 export { exitWithError, onShutdownSignal, withTimeout } from "./process.js";
+export {
+  createRedisClusterMetrics,
+  REDIS_REDIRECTION_KINDS,
+  type RedisClusterMetrics,
+  type RedisClusterNodeCounts,
+  type RedisRedirectionKind,
+} from "./redis-cluster-metrics.js";
 export { type PingableRedis, type RedisLivenessOptions, type RedisLivenessWatch, watchRedisLiveness } from "./redis-liveness.js";
 export { type RedisOutageWatch, type WatchedRedis, watchRedisOutages } from "./redis-outages.js";
 export {

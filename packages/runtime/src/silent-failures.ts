@@ -62,6 +62,25 @@ export const SILENT_FAILURE_KINDS = {
     meaning: "A user_response was accepted but no worker consumed it within USER_RESPONSE_TIMEOUT_MS",
     action: "The run that asked is gone or hung: look for stuck_run or dead workers",
   },
+  unreplicated_event: {
+    components: ["worker"],
+    meaning:
+      "An event was published live before REDIS_WAIT_REPLICAS replicas acknowledged it (the wait timed out); a failover now could take it back",
+    action:
+      "A master without a healthy replica: check replication (INFO replication, replica lag); the run stops waiting for 1 s after each",
+  },
+  failover_lost_events: {
+    components: ["worker"],
+    meaning:
+      "A Redis failover lost a live run's last events (asynchronous replication); its worker published them again, identical (same seq, id, content)",
+    action: "Expected around a failover; set REDIS_WAIT_REPLICAS=1 to make it rare",
+  },
+  history_rewritten: {
+    components: ["gateway"],
+    meaning:
+      "A task's history no longer holds an event a socket was given (a failover lost it and another took its seq); the socket got task_reset and the history again",
+    action: "Expected only after a failover that lost events; with REDIS_WAIT_REPLICAS=1 it should stay 0",
+  },
 } as const satisfies Record<string, SilentFailureKind>;
 
 export type SilentFailure = keyof typeof SILENT_FAILURE_KINDS;

@@ -34,16 +34,20 @@
     ARGV[12] final status (terminal events), else ''
     ARGV[13] owner token of the run's execution, '' without a position
     ARGV[14] index of the event in its run (0 = agent_started), '' without a position
+    ARGV[15] '1': SPUBLISH here; '': append only (the caller publishes the frame after WAIT)
 
   Output:
     {seq, receivers}  published; receivers = gateways subscribed to the room's channel
+    {seq, -1}         appended, not published (ARGV[15] = ''): the caller publishes it
     {seq, -3}         this owner already published this index (a resend); seq is the seq it got;
                       nothing done
     {-1, 0}           runId is not the task's current run
     {-2, 0}           the run has ended
     {-4, 0}           agent_started, but the run has already started
     {-5, 0}           fenced: another execution owns the run
-    {-6, 0}           out of order: the index is not the next one (or an event before agent_started)
+    {-6, next}        out of order: the index is not the next one (or an event before agent_started);
+                      next = the index the run expects (after a failover lost a run's last events, the
+                      worker re-sends them from there, see apps/worker/src/runs/run-events.ts)
 ]]
 local runId = ARGV[1]
 local kind = ARGV[2]
@@ -61,7 +65,7 @@ if kind == 'agent_started' then
   if index and index ~= 0 then return {-6, 0} end
 elseif status == 'running' then
   if (t[4] or '') ~= owner then return {-5, 0} end
-  if index and index ~= nextIndex then return {-6, 0} end
+  if index and index ~= nextIndex then return {-6, nextIndex} end
 elseif status == 'queued' then
   if index then return {-6, 0} end
 else
@@ -91,5 +95,6 @@ else
     redis.call('EXPIRE', KEYS[3], ttl)
   end
 end
+if ARGV[15] == '' then return {seq, -1} end
 local receivers = redis.call('SPUBLISH', ARGV[7], ARGV[5] .. env .. ARGV[6])
 return {seq, receivers}

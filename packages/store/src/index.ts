@@ -1,13 +1,22 @@
+export {
+  type ClusterHealth,
+  type ClusterObserver,
+  type ClusterWatch,
+  type ClusterWatchOptions,
+  watchRedisCluster,
+} from "./cluster-watch.js";
 export { EventLog } from "./event-log.js";
 export { newQuestionId, newRunId, newTaskId } from "./ids.js";
 export { createKeys, type Keys } from "./keys.js";
 export { type LuaScripts, type ScriptedRedis, withLuaScripts } from "./lua-scripts.js";
 export { type MessageClaim, MessageIds, type MessageOutcome } from "./message-ids.js";
+export { type ClusterRedirection, ObservedCluster } from "./observed-cluster.js";
 export { EventPublisher, type EventToPublish, type Published, type PublisherOptions, type RunPosition } from "./publisher.js";
 export {
   checkRedisConfig,
   describeRedisTarget,
   type RedisTarget,
+  redactRedisConfig,
   redisConfigShape,
   redisTargetOf,
 } from "./redis-config.js";

@@ -26,6 +26,8 @@ export interface LuaScripts {
     finalStatus: string,
     owner: string,
     index: number | "",
+    /** '1' (or absent): SPUBLISH in the script; '': append only, the caller publishes. */
+    live?: "1" | "",
   ): Promise<[seq: number, receivers: number]>;
   acClaimRun(task: string, runId: string, owner: string): Promise<[next: number]>;
   acCreateTask(

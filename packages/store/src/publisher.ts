@@ -1,7 +1,9 @@
 import { type EventData, type EventEnvelope, type EventType, PROTOCOL_VERSION, taskRoom } from "@agentcast/protocol";
+import { keySlot } from "./key-slot.js";
 import type { Keys } from "./keys.js";
 import { type ScriptedRedis, withLuaScripts } from "./lua-scripts.js";
-import type { RedisClient } from "./redis-connection.js";
+import { isCluster, type RedisClient } from "./redis-connection.js";
+import { ReplicaWaits } from "./replica-waits.js";
 import { refusalOf, StaleRunError } from "./stale-run-error.js";
 import { broadcastFrame, DEFAULT_CHANNEL_PREFIX, envelopeParts } from "./wire.js";
 
@@ -12,6 +14,20 @@ export interface PublisherOptions {
   historyMaxLen: number;
   historyTtlSeconds: number;
   channelPrefix?: string;
+  /**
+   * Replicas that must have an event before it is published live (REDIS_WAIT_REPLICAS): the script
+   * appends it, `WAIT` holds it until that many replicas acknowledged it (or `waitTimeoutMs` passed),
+   * then it is SPUBLISHed. 0 (default): the script publishes it at once.
+   */
+  waitReplicas?: number;
+  /** How long one event waits for its replicas (REDIS_WAIT_TIMEOUT_MS); then it is published anyway. Default 100. */
+  waitTimeoutMs?: number;
+  /**
+   * After a wait timed out on a master, its events are published without waiting for this long (then
+   * one waits again): a master that lost its replica must not hold every event for the timeout — a
+   * WAIT also blocks the connection it runs on. Default 1000.
+   */
+  waitBackoffMs?: number;
 }
 
 export interface EventToPublish<T extends EventType = EventType> {
@@ -43,19 +59,31 @@ export interface Published {
   receivers: number;
   /** True when this position was already published (a resend whose first reply was lost): nothing was appended. */
   duplicate: boolean;
+  /** Replicas that acknowledged the event before it was published live, when it waited for them; undefined when it did not wait. */
+  replicas?: number;
+  /**
+   * It was published live before `waitReplicas` replicas acknowledged it: the wait timed out, or its
+   * master's last wait did (see `waitBackoffMs`). A failover now could lose it.
+   */
+  unreplicated: boolean;
 }
 
 /**
  * Publishes agent events: one atomic script assigns seq, appends to history and SPUBLISHes to the
- * task room in the sharded adapter's format (see wire.ts).
+ * task room in the sharded adapter's format (see wire.ts) — or, with `waitReplicas`, appends, waits
+ * for that many replicas to have the event, then SPUBLISHes it.
  */
 export class EventPublisher {
   private readonly redis: ScriptedRedis;
+  private readonly waits: ReplicaWaits;
+  /** Per master (`host:port`, or `single`): until when its events are published without waiting (its last wait timed out). */
+  private readonly unwaitedUntil = new Map<string, number>();
   constructor(
     redis: RedisClient,
     private readonly opts: PublisherOptions,
   ) {
     this.redis = withLuaScripts(redis);
+    this.waits = new ReplicaWaits(redis, opts.waitTimeoutMs ?? 100);
   }
 
   async publish<T extends EventType>(event: EventToPublish<T>): Promise<Published> {
@@ -63,10 +91,13 @@ export class EventPublisher {
     const { taskId, runId, userId, type, data, position } = event;
     const ts = event.ts ?? Date.now();
     const id = event.id ?? crypto.randomUUID();
+    const wanted = this.opts.waitReplicas ?? 0;
+    const master = wanted > 0 ? this.masterOf(taskId) : "";
+    const waitReplicas = wanted > 0 && (this.unwaitedUntil.get(master) ?? 0) <= Date.now() ? wanted : 0;
     // The envelope's JSON split around seq, which only the script knows (wire.ts: head + seq + tail).
     const { head: envHead, tail: envTail } = envelopeParts({ type, ts, id, taskId, runId, userId, data });
     const frame = broadcastFrame(taskRoom(taskId), "event", this.opts.channelPrefix ?? DEFAULT_CHANNEL_PREFIX);
-    const call = () =>
+    const append = () =>
       this.redis.acPublishEvent(
         keys.task(taskId),
         keys.events(taskId),
@@ -85,12 +116,38 @@ export class EventPublisher {
         finalStatus(type, data),
         position?.owner ?? "",
         position?.index ?? "",
+        waitReplicas > 0 ? "" : "1",
       );
-    const [seq, receivers] = await this.withRetry(call, position ? (this.opts.maxAttempts ?? 5) : 1);
+    // Waiting: append, WAIT on the same connection (the slot's master; one WAIT for every event appended
+    // meanwhile, see ReplicaWaits), then SPUBLISH. A failure anywhere retries the whole step: the script
+    // answers a position already appended with its seq. A resend (-3) is published again either way:
+    // its first publish may not have happened.
+    const step = async (): Promise<{ seq: number; code: number; replicas?: number }> => {
+      const [seq, code] = await append();
+      if (seq < 0 || (waitReplicas === 0 && code !== -3)) return { seq, code };
+      const replicas = waitReplicas > 0 ? await this.waits.acknowledged(master, keys.task(taskId), waitReplicas) : undefined;
+      // Published after a timeout too: the event is already in history there (docs/reliability.md).
+      const receivers = Number(await this.redis.spublish(frame.channel, `${frame.prefix}${envHead}${seq}${envTail}${frame.suffix}`));
+      return { seq, code: code === -3 ? -3 : receivers, ...(replicas === undefined ? {} : { replicas }) };
+    };
+    const { seq, code, replicas } = await this.withRetry(step, position ? (this.opts.maxAttempts ?? 5) : 1);
+    if (replicas !== undefined && replicas < wanted) this.unwaitedUntil.set(master, Date.now() + (this.opts.waitBackoffMs ?? 1_000));
     const refused = refusalOf(seq);
-    if (refused) throw new StaleRunError(refused, taskId, runId);
+    if (refused) throw new StaleRunError(refused, taskId, runId, refused === "out_of_order" ? code : undefined);
     const envelope = { v: PROTOCOL_VERSION, id, seq, type, taskId, runId, userId, ts, data } as EventEnvelope;
-    return { envelope, receivers: Math.max(receivers, 0), duplicate: receivers === -3 };
+    return {
+      envelope,
+      receivers: Math.max(code, 0),
+      duplicate: code === -3,
+      unreplicated: wanted > 0 && (replicas ?? 0) < wanted,
+      ...(replicas === undefined ? {} : { replicas }),
+    };
+  }
+
+  /** The master serving the task's slot, as this connection's slot map says (one node: `single`). */
+  private masterOf(taskId: string): string {
+    if (!isCluster(this.redis)) return "single";
+    return this.redis.slots[keySlot(this.opts.keys.task(taskId))]?.[0] ?? "unknown";
   }
 
   private async withRetry<T>(call: () => Promise<T>, attempts: number): Promise<T> {

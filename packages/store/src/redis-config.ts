@@ -42,6 +42,13 @@ export const redisConfigShape = {
   HISTORY_TTL_SECONDS: z.coerce.number().int().positive().default(86_400),
   /** RUN_QUEUE_SHARDS: BullMQ queues runs are spread over (by task); each queue lives on one cluster slot. The same on every gateway and worker. */
   RUN_QUEUE_SHARDS: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * REDIS_WAIT_REPLICAS: replicas that must acknowledge an event (WAIT) before it is published live, so a
+   * failover cannot take back an event a client saw; 0 = publish at once. Worker only; see docs/reliability.md.
+   */
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
+  /** REDIS_WAIT_TIMEOUT_MS: how long an event waits for REDIS_WAIT_REPLICAS; then it is published anyway (counted as unreplicated_event). */
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(10_000).default(100),
 };
 
 type RedisConfigFields = { [K in keyof typeof redisConfigShape]: z.infer<(typeof redisConfigShape)[K]> };
@@ -69,6 +76,24 @@ export function redisTargetOf(
   if (c.REDIS_CLUSTER_NODES === undefined) return { mode: "single", url: c.REDIS_URL ?? DEFAULT_REDIS_URL };
   const seeds = parseSeeds(c.REDIS_CLUSTER_NODES);
   return { mode: "cluster", nodes: seeds.nodes, tls: seeds.tls, username: c.REDIS_USERNAME, password: c.REDIS_PASSWORD };
+}
+
+/**
+ * The Redis section as `--print-config` and the boot log show it: `REDIS_URL` is the node in use
+ * (its default when neither is set; absent in cluster mode), passwords are `<set>`, and `redis` says
+ * in one line where the process connects.
+ */
+export function redactRedisConfig(c: Pick<RedisConfigFields, "REDIS_URL" | "REDIS_CLUSTER_NODES" | "REDIS_USERNAME" | "REDIS_PASSWORD">): {
+  REDIS_URL: string | undefined;
+  REDIS_PASSWORD: "<set>" | undefined;
+  redis: string;
+} {
+  const target = redisTargetOf(c);
+  return {
+    REDIS_URL: target.mode === "single" ? describeRedisTarget(target) : undefined,
+    REDIS_PASSWORD: c.REDIS_PASSWORD ? "<set>" : undefined,
+    redis: describeRedisTarget(target),
+  };
 }
 
 /** For `--print-config` and logs: where Redis is, with no password. */

@@ -1,4 +1,5 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
+import { ObservedCluster } from "./observed-cluster.js";
 import type { RedisTarget } from "./redis-config.js";
 
 /** A connection to one Redis node or to a Redis Cluster: the store and the apps take either. */
@@ -21,6 +22,18 @@ export interface ConnectRedisOptions {
   /** On a cluster: how often the slot map is refreshed, so a sharded subscription follows its slot within this (default 1000 ms). */
   slotsRefreshIntervalMs?: number;
 }
+
+/**
+ * How a cluster command rides out a slot migration. While a slot is half-moved every multi-key command on
+ * it (the publish script: task, history, question) is refused with TRYAGAIN — also when one of its keys (an
+ * absent question) does not exist anywhere — until the slot is whole again. ioredis resends after
+ * `retryDelayOnTryAgain` to a random node, which sends it on (MOVED, ASK), and gives up after
+ * `maxRedirections` replies. Measured (test/observed-cluster.test.ts): ioredis' defaults (100 ms, 16) give
+ * up after about 1 s, so a migration longer than the publisher's retries (about 6 s) failed events
+ * (cluster-migration.test.ts); these values wait about 9 s per command. The same budget covers CLUSTERDOWN
+ * and closed-connection retries during a failover (100 ms apart).
+ */
+const CLUSTER_RETRY = { retryDelayOnTryAgain: 250, maxRedirections: 64 } as const;
 
 /**
  * Opens a connection to the target. On a cluster, commands go to the master of their key's slot (following
@@ -46,11 +59,12 @@ export function connectRedis(target: RedisTarget, role: RedisRole, opts: Connect
       ...(target.tls ? { tls: {} } : {}),
     },
     slotsRefreshInterval: opts.slotsRefreshIntervalMs ?? 1_000,
+    ...CLUSTER_RETRY,
     ...(opts.autoPipelining ? { enableAutoPipelining: true } : {}),
     ...(role === "subscriber" ? { shardedSubscribers: true, enableReadyCheck: false } : {}),
     ...(role === "blocking" ? { enableReadyCheck: true } : {}),
   };
-  return new Cluster(
+  return new ObservedCluster(
     target.nodes.map((n) => ({ host: n.host, port: n.port })),
     clusterOpts,
   );

@@ -15,6 +15,8 @@ export class StaleRunError extends Error {
     readonly reason: StaleRunReason,
     readonly taskId: string,
     readonly runId: string,
+    /** `out_of_order` from the publish script: the index the run expects next (behind the sender's after a failover lost events). */
+    readonly expectedIndex?: number,
   ) {
     super(`run ${runId} of task ${taskId}: ${reason.replaceAll("_", " ")}; event not published`);
     this.name = "StaleRunError";

@@ -76,6 +76,8 @@ export interface TaskFrame {
   seq: number;
   type: EventType;
   ts: number;
+  /** The envelope's `id`: a failover that lost an event can give its seq to another, with another id. */
+  id: string;
   /** The envelope's JSON bytes, exactly as published (a view into the message). */
   envelopeJson: Buffer;
 }
@@ -91,10 +93,10 @@ const CHANNEL_HEAD = Buffer.from(`${DEFAULT_CHANNEL_PREFIX}#/#`);
 const ENVELOPE_HEAD_BYTES = Buffer.from(ENVELOPE_HEAD);
 const TYPE_MARK = Buffer.from(',"type":"');
 const TS_MARK = Buffer.from('","ts":');
+const ID_MARK = Buffer.from(',"id":"');
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
 const HASH = 0x23;
 const CLOSE_BRACE = 0x7d;
 
@@ -146,10 +148,14 @@ export function parseTaskFrame(raw: Buffer, channel: Buffer): TaskFrame | undefi
 }
 
 /**
- * `seq`, `type` and `ts` of an envelope in `buf[start, end)` as our publish script writes it (`v`,
- * `seq`, `type`, `ts` lead, in this order), without parsing the rest; undefined for any other layout.
+ * `seq`, `type`, `ts` and `id` of an envelope in `buf[start, end)` as our publish script writes it (`v`,
+ * `seq`, `type`, `ts`, `id` lead, in this order), without parsing the rest; undefined for any other layout.
  */
-export function readEnvelopeHead(buf: Buffer, start: number, end: number): { seq: number; type: EventType; ts: number } | undefined {
+export function readEnvelopeHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+): { seq: number; type: EventType; ts: number; id: string } | undefined {
   if (end - start < ENVELOPE_HEAD_BYTES.length || buf[end - 1] !== CLOSE_BRACE || !matchesAt(buf, start, ENVELOPE_HEAD_BYTES))
     return undefined;
   const seq = readInt(buf, start + ENVELOPE_HEAD_BYTES.length);
@@ -159,6 +165,9 @@ export function readEnvelopeHead(buf: Buffer, start: number, end: number): { seq
   if (typeEnd < 0 || typeEnd >= end || typeEnd - typeStart > 32 || !matchesAt(buf, typeEnd, TS_MARK)) return undefined;
   const type = buf.toString("latin1", typeStart, typeEnd);
   const ts = readInt(buf, typeEnd + TS_MARK.length);
-  if (!isEventType(type) || !ts || buf[ts[1]] !== COMMA) return undefined;
-  return { seq: seq[0], type, ts: ts[0] };
+  if (!isEventType(type) || !ts || !matchesAt(buf, ts[1], ID_MARK)) return undefined;
+  const idStart = ts[1] + ID_MARK.length;
+  const idEnd = buf.indexOf(QUOTE, idStart);
+  if (idEnd <= idStart || idEnd >= end || idEnd - idStart > 128 || buf.subarray(idStart, idEnd).includes(BACKSLASH)) return undefined;
+  return { seq: seq[0], type, ts: ts[0], id: buf.toString("utf8", idStart, idEnd) };
 }

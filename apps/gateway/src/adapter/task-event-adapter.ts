@@ -38,7 +38,7 @@ export function createTaskEventAdapter(pub: RedisClient, sub: RedisClient, onTas
     interceptAdapterMessages<ClusterMessage>(adapter, {
       raw(raw, channel) {
         const frame = parseTaskFrame(raw, channel);
-        if (frame) onTaskEvent(frame.taskId, frame.room, new RawEvent(frame.seq, frame.type, frame.ts, frame.envelopeJson));
+        if (frame) onTaskEvent(frame.taskId, frame.room, new RawEvent(frame.seq, frame.type, frame.ts, frame.envelopeJson, frame.id));
         return frame !== undefined;
       },
       parsed(message) {

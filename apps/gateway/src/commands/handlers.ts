@@ -29,11 +29,11 @@ export const handlers: { [C in CommandName]: Handler<C> } = {
     return { body: started };
   },
 
-  async subscribe(ctx, { taskId, sinceSeq }) {
+  async subscribe(ctx, { taskId, sinceSeq, sinceId }) {
     await ownTask(ctx, taskId);
     await using lease = ctx.subscriptions.lease(ctx.socket);
     lease.secure(taskId);
-    const start = await lease.open(taskId, sinceSeq ?? 0);
+    const start = await lease.open(taskId, sinceSeq ?? 0, sinceId);
     lease.commit(); // history is replayed after the ack
     return { body: { taskId, ...start } };
   },

@@ -6,6 +6,7 @@ import { bearerToken, type VerifiedToken } from "../auth/token-verifier.js";
 import { CommandError } from "../commands/command-error.js";
 import { type CommandAdmission, retryAfterSeconds } from "../limits/command-admission.js";
 import type { RunService } from "../runs/run-service.js";
+import type { Readiness } from "./readiness.js";
 import { intParam, messageIdOf, optionalIntParam, requestUrl, taskIdParam } from "./request-input.js";
 import { BodyError, readJson, sendError, sendJson } from "./respond.js";
 
@@ -20,7 +21,7 @@ export interface HttpApiDeps {
   tasks: TaskStore;
   eventLog: EventLog;
   runs: RunService;
-  isReady: () => { ready: boolean; redis: boolean; draining: boolean };
+  isReady: () => Readiness;
   /** Maps an unexpected error to a code (`unavailable` while Redis is down). */
   classifyError: (err: unknown) => "internal_error" | "unavailable";
   corsOrigins: readonly string[];

@@ -1,4 +1,4 @@
-import { createSilentFailureCounter } from "@agentcast/runtime";
+import { createRedisClusterMetrics, createSilentFailureCounter, type RedisClusterNodeCounts } from "@agentcast/runtime";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { DeliveryMeter } from "./delivery-meter.js";
 
@@ -19,6 +19,8 @@ export interface GatewayGaugeSources {
   /** Task and user rooms held by this pod (not the per-socket rooms). */
   rooms(): number;
   redisUp(): boolean;
+  /** On a Redis Cluster: masters serving slots this gateway reached at its latest probe, and those it did not. */
+  redisClusterNodes?(): RedisClusterNodeCounts | undefined;
 }
 
 /**
@@ -52,6 +54,8 @@ export function createGatewayMetrics(gatewayId: string, sources: GatewayGaugeSou
   return {
     registry,
     silentFailures: createSilentFailureCounter(registry, "gateway"),
+    /** agentcast_redis_cluster_*: topology changes, redirections, node errors, masters reachable. */
+    redisCluster: createRedisClusterMetrics(registry, "gateway", () => sources.redisClusterNodes?.()),
     connections: new Gauge({
       name: "agentcast_gateway_connections",
       help: "Open Socket.IO connections on this gateway",
@@ -70,7 +74,7 @@ export function createGatewayMetrics(gatewayId: string, sources: GatewayGaugeSou
     }),
     redisUp: new Gauge({
       name: "agentcast_gateway_redis_up",
-      help: "1 when the gateway's Redis connections are ready, else 0",
+      help: "1 when the gateway can serve from Redis (connections ready; on a cluster every master answers and cluster_state is ok), else 0",
       registers,
       collect() {
         this.set(sources.redisUp() ? 1 : 0);

@@ -1,5 +1,13 @@
 import { watchRedisLiveness, watchRedisOutages } from "@agentcast/runtime";
-import { connectRedis, isCluster, type RedisClient, type RedisTarget } from "@agentcast/store";
+import {
+  type ClusterHealth,
+  type ClusterObserver,
+  connectRedis,
+  isCluster,
+  type RedisClient,
+  type RedisTarget,
+  watchRedisCluster,
+} from "@agentcast/store";
 import type { Logger } from "pino";
 
 export interface GatewayRedisOptions {
@@ -9,6 +17,8 @@ export interface GatewayRedisOptions {
   pingTimeoutMs: number;
   /** Once per outage (from the first connection lost until all are ready again). */
   onOutage: () => void;
+  /** On a cluster: topology changes, redirections and node errors seen (the gateway's metrics). */
+  cluster: ClusterObserver;
   logger: Logger;
 }
 
@@ -20,8 +30,15 @@ export interface GatewayRedis {
   readonly sub: RedisClient;
   /** BullMQ's queue connection (runs are queued here). */
   readonly queue: RedisClient;
-  /** Commands and subscriptions both ready. */
+  /**
+   * Whether this gateway can serve: commands and subscriptions connected and, on a cluster, every master
+   * that serves slots answering its probe within REDIS_PING_TIMEOUT_MS with `cluster_state:ok`.
+   */
   up(): boolean;
+  /** Why `up()` is false (for /readyz); undefined when it is true. */
+  problem(): string | undefined;
+  /** On a cluster: masters serving slots, reachable or not at the latest probe; undefined on one node. */
+  clusterNodes(): Pick<ClusterHealth, "reachable" | "unreachable"> | undefined;
   /**
    * Calls `resync` whenever live messages may have been missed: the subscriber reconnected (one node), or a
    * cluster's sharded subscribers were moved to new owners (failover, slot migration, a node back).
@@ -43,12 +60,31 @@ export function createGatewayRedis(opts: GatewayRedisOptions): GatewayRedis {
   ] as const;
   const outages = watchRedisOutages(clients, { onOutage: opts.onOutage, logger: opts.logger });
   // A blackholed connection stays "ready" for hours: PING each one, reconnect those that do not answer.
-  const liveness = watchRedisLiveness(clients, { intervalMs: opts.pingIntervalMs, timeoutMs: opts.pingTimeoutMs, logger: opts.logger });
+  // On a cluster the probe of every master below does this job, node by node.
+  const liveness = watchRedisLiveness(opts.target.mode === "single" ? clients : [], {
+    intervalMs: opts.pingIntervalMs,
+    timeoutMs: opts.pingTimeoutMs,
+    logger: opts.logger,
+  });
+  // On a cluster a paused or blackholed master raises no error either: probe each one (readiness, metrics).
+  const cluster = watchRedisCluster(clients, {
+    probeIntervalMs: opts.pingIntervalMs,
+    probeTimeoutMs: opts.pingTimeoutMs,
+    observer: opts.cluster,
+    logger: opts.logger,
+  });
+  const problem = () => {
+    if (cmd.status !== "ready") return `commands connection ${cmd.status}`;
+    if (sub.status !== "ready") return `subscriber connection ${sub.status}`;
+    return cluster?.health().problem;
+  };
   return {
     cmd,
     sub,
     queue,
-    up: () => cmd.status === "ready" && sub.status === "ready",
+    up: () => problem() === undefined,
+    problem,
+    clusterNodes: () => cluster?.health(),
     onSubscriptionsMoved(resync) {
       if (isCluster(sub)) {
         sub.on("subscribersReady", () => {
@@ -66,6 +102,7 @@ export function createGatewayRedis(opts: GatewayRedisOptions): GatewayRedis {
     close() {
       outages.stop(); // the connections close on purpose from here on
       liveness.stop();
+      cluster?.stop();
       for (const [, client] of clients) client.disconnect();
     },
   };

@@ -38,7 +38,7 @@ export class HistoryPages {
   /** A history entry as it is stored (no parse, no re-encode) when our publish script wrote it, else parsed. */
   private replayable(row: { seq: number; json: Buffer }): OutboundEvent {
     const head = readEnvelopeHead(row.json, 0, row.json.length);
-    if (head && head.seq === row.seq) return new RawEvent(head.seq, head.type, head.ts, row.json);
+    if (head && head.seq === row.seq) return new RawEvent(head.seq, head.type, head.ts, row.json, head.id);
     return new EncodedEvent(this.opts.nsp, JSON.parse(row.json.toString()) as EventEnvelope);
   }
 }

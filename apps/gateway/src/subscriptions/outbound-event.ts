@@ -8,6 +8,8 @@ export interface OutboundEvent {
   readonly seq: number;
   readonly type: EventType;
   readonly ts: number;
+  /** The envelope's `id` (undefined when not known): how a subscription tells a rewritten seq from a duplicate. */
+  readonly id: string | undefined;
   /** Writes the event's `event` packet to the socket (encoded on first use, then shared). */
   writeTo(socket: Socket): void;
   /** The same event holding only memory of its own, for keeping it past this tick (held back while a socket catches up). */
@@ -36,6 +38,9 @@ export class EncodedEvent implements OutboundEvent {
   }
   get ts(): number {
     return this.envelope.ts;
+  }
+  get id(): string | undefined {
+    return typeof this.envelope.id === "string" ? this.envelope.id : undefined;
   }
 
   detached(): OutboundEvent {
@@ -67,6 +72,7 @@ export class RawEvent implements OutboundEvent {
     readonly ts: number,
     /** The envelope's JSON; from the adapter hook, a view into the Redis read it arrived in. */
     readonly envelopeJson: Buffer,
+    readonly id: string | undefined = undefined,
   ) {}
 
   /** A copy of the bytes in a buffer of their own: a view kept for long would pin the whole Redis read it came in. */
@@ -74,7 +80,7 @@ export class RawEvent implements OutboundEvent {
     if (!this.copy) {
       const own = Buffer.allocUnsafeSlow(this.envelopeJson.length);
       this.envelopeJson.copy(own);
-      this.copy = new RawEvent(this.seq, this.type, this.ts, own);
+      this.copy = new RawEvent(this.seq, this.type, this.ts, own, this.id);
     }
     return this.copy;
   }

@@ -39,11 +39,12 @@ export class SubscriptionLease implements AsyncDisposable {
   }
 
   /**
-   * Subscribes the socket to `taskId` from `sinceSeq`: resolves once live events are being captured,
+   * Subscribes the socket to `taskId` from `sinceSeq` (`sinceId`: the client's id of its event there,
+   * checked against history): resolves once live events are being captured,
    * with what the ack should say. A socket that already follows the task keeps its subscription (no
    * seq is sent twice); the position is read for the ack.
    */
-  async open(taskId: string, sinceSeq: number): Promise<SubscriptionStart> {
+  async open(taskId: string, sinceSeq: number, sinceId?: string): Promise<SubscriptionStart> {
     if (this.opened) throw new Error("a lease opens one subscription");
     this.opened = true;
     if (this.registry.has(this.socket.id, taskId)) {
@@ -51,7 +52,7 @@ export class SubscriptionLease implements AsyncDisposable {
       return { lastSeq };
     }
     this.secure();
-    this.entry = this.registry.add(this.socket, taskId, taskRoom(taskId), sinceSeq);
+    this.entry = this.registry.add(this.socket, taskId, taskRoom(taskId), sinceSeq, sinceId);
     this.reserved = false;
     return this.registry.join(this.entry);
   }

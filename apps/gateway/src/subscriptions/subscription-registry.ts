@@ -27,8 +27,8 @@ export interface SubscriptionRegistryOptions {
   supervisor: Supervised;
   logger: Logger;
   onDelivered?: (event: OutboundEvent, replayed: boolean) => void;
-  /** Events were lost to this socket for good (history hole), or writing to it threw. */
-  onProblem?: (kind: "sequence_gap" | "emit_error") => void;
+  /** Events were lost to this socket for good (history hole), writing to it threw, or history was rewritten under it (task_reset). */
+  onProblem?: (kind: "sequence_gap" | "emit_error" | "history_rewritten") => void;
   /** Tasks one socket may follow at once. */
   maxSubscriptionsPerSocket: number;
   /** Live events held per subscription while it replays. */
@@ -86,11 +86,19 @@ export class SubscriptionRegistry {
     for (const sid of sids) {
       const entry = this.bySocket.get(sid)?.get(taskId);
       if (!entry) continue;
+      const lastSeq = entry.sub.lastSeq;
       const action = entry.sub.offer(event);
       if (action === "deliver") this.write(entry, event, false);
       else if (action === "gap") {
         // A live message was lost (e.g. a Redis reconnect): fill the gap from history.
-        this.opts.logger.warn({ taskId, socketId: sid, lastSeq: entry.sub.lastSeq, gotSeq: event.seq }, "live gap; replaying from history");
+        this.opts.logger.warn({ taskId, socketId: sid, lastSeq, gotSeq: event.seq }, "live gap; replaying from history");
+        this.replay(entry);
+      } else if (action === "verify") {
+        // An event this socket already has, or one that took its seq after a failover: history tells.
+        this.opts.logger.info({ taskId, socketId: sid, lastSeq, gotSeq: event.seq }, "older seq live; checking history");
+        this.replay(entry);
+      } else if (action === "reset") {
+        this.rewritten(entry, lastSeq);
         this.replay(entry);
       }
     }
@@ -125,12 +133,14 @@ export class SubscriptionRegistry {
   // ---- used by SubscriptionLease ----
 
   /** Adds a subscription in `joining`, in the place the lease reserved: the socket joins the room now. */
-  add(socket: Socket, taskId: string, room: string, sinceSeq: number): Entry {
+  add(socket: Socket, taskId: string, room: string, sinceSeq: number, sinceId?: string): Entry {
     this.release(socket.id);
-    const sub = new Subscription<OutboundEvent>(taskId, sinceSeq, {
-      maxPending: this.opts.maxPendingPerSubscription ?? 10_000,
-      keep: (e) => e.detached(),
-    });
+    const sub = new Subscription<OutboundEvent>(
+      taskId,
+      sinceSeq,
+      { maxPending: this.opts.maxPendingPerSubscription ?? 10_000, keep: (e) => e.detached() },
+      sinceId,
+    );
     const entry: Entry = { socket, room, sub };
     const subs = this.bySocket.get(socket.id) ?? new Map<string, Entry>();
     this.bySocket.set(socket.id, subs);
@@ -200,8 +210,9 @@ export class SubscriptionRegistry {
     let failures = 0;
     while (sub.phase === "replaying") {
       let page: OutboundEvent[];
+      const lastSeq = sub.lastSeq;
       try {
-        page = await this.opts.history.after(sub.taskId, sub.lastSeq);
+        page = await this.opts.history.after(sub.taskId, sub.replayAfter);
       } catch (err) {
         failures += 1;
         if (failures > maxRetries) throw new Error(`history of ${sub.taskId} unreadable after ${failures} attempts`, { cause: err });
@@ -210,6 +221,7 @@ export class SubscriptionRegistry {
         continue;
       }
       const step = sub.replayed(page, page.length === this.opts.history.pageSize);
+      if (step.reset) this.rewritten(entry, lastSeq);
       for (const hole of step.holes) {
         this.opts.onProblem?.("sequence_gap");
         const line = { taskId: sub.taskId, socketId: socket.id, after: hole.after, next: hole.next };
@@ -252,6 +264,18 @@ export class SubscriptionRegistry {
     }
     this.opts.onDelivered?.(event, replayed);
     return true;
+  }
+
+  /**
+   * History no longer holds the event this socket was given at `lastSeq` (a failover lost it, and
+   * maybe another event took its seq): the socket is told to discard the task's events, before the
+   * replay from the oldest retained event that follows on the same connection.
+   */
+  private rewritten(entry: Entry, lastSeq: number): void {
+    const { socket, sub } = entry;
+    this.opts.onProblem?.("history_rewritten");
+    this.opts.logger.warn({ taskId: sub.taskId, socketId: socket.id, lastSeq }, "history was rewritten under this socket; task_reset");
+    if (isWritable(socket)) socket.emit("task_reset", { taskId: sub.taskId, reason: "history_rewritten" });
   }
 
   private disconnect(socket: Socket): void {

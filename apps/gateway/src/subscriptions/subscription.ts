@@ -4,7 +4,7 @@
  *   joining ──joined()──▶ replaying ──replayed(last page, no gap)──▶ live
  *                           ▲   │                                     │
  *                           │   └─replayed(full page, or a gap)──▶ (replaying: read again)
- *                           └──────────── offer(): a live gap / resync() ┘
+ *                           └───── offer(): a live gap, an older seq / resync() ┘
  *   any ──close()──▶ closed
  *
  * Joining: the socket is in the room and the pod's Redis subscription is being confirmed. From then
@@ -12,11 +12,22 @@
  * held back (bounded) while history is replayed, then merged by seq. Nothing is delivered twice:
  * `lastSeq` is the highest seq handed out for delivery. The owner (the registry) does the reads and
  * writes and feeds their results in.
+ *
+ * History can be rewritten under a subscription: a Redis failover can lose the last events of a task
+ * that were already delivered (replication is asynchronous), and the next event then takes a lost
+ * seq with other content — dropping it as a duplicate would lose it silently. So the subscription
+ * keeps the id of the event at `lastSeq` and checks it: every history read starts one entry early, at
+ * `lastSeq` (`replayAfter`), and that entry must still be there with the same id; a live event at
+ * `lastSeq` must have it; a live event below `lastSeq` is checked the same way (a replay). When the
+ * check fails the subscription resets (`reset`): the socket is told to discard the task's events and
+ * gets its history again, from the oldest retained event.
  */
 export type Phase = "joining" | "replaying" | "live" | "closed";
 
 export interface Sequenced {
   readonly seq: number;
+  /** The event's id, when known (the check against a rewritten history needs it). */
+  readonly id?: string | undefined;
 }
 
 /** What the ack of a subscribe says about where the subscription starts. */
@@ -26,8 +37,12 @@ export interface SubscriptionStart {
   firstSeq?: number;
 }
 
-/** What to do with a live event now. */
-export type LiveAction = "deliver" | "hold" | "drop" | "gap";
+/**
+ * What to do with a live event now. `gap`: a live message was lost; `verify`: an event below `lastSeq`
+ * arrived (a resend, or history rewritten); `reset`: the event at `lastSeq` has another id (history
+ * rewritten: tell the socket). After each the subscription is replaying: start a read.
+ */
+export type LiveAction = "deliver" | "hold" | "drop" | "gap" | "verify" | "reset";
 
 export interface ReplayStep<E> {
   /** Events to write now, in this order; `replayed` says whether each came from history. */
@@ -40,6 +55,8 @@ export interface ReplayStep<E> {
   holes: { kind: "trimmed" | "skipped"; after: number; next: number }[];
   /** Read another page, or the subscription is live. */
   next: "read" | "live";
+  /** History no longer holds what the socket was given: tell it (task_reset) before anything else; the replay starts over. */
+  reset?: true;
 }
 
 /** Rounds of empty history reads, with live events waiting behind a gap, before the hole is skipped. */
@@ -51,8 +68,12 @@ export class Subscription<E extends Sequenced> {
   /** Live events were dropped because `pending` was full: history must be read again. */
   private overflowed = false;
   private emptyGapRounds = 0;
+  /** After a reset: the next replayed page starts wherever history starts now. */
+  private fromOldest = false;
   /** Highest seq handed out for delivery (or skipped as truncated). */
   lastSeq: number;
+  /** Id of the event at `lastSeq`, when known (given by the client, or delivered here). */
+  lastId: string | undefined;
 
   constructor(
     readonly taskId: string,
@@ -63,8 +84,20 @@ export class Subscription<E extends Sequenced> {
       /** What is kept of an event held back past this tick (e.g. a copy that does not pin a larger buffer). */
       keep?: (event: E) => E;
     },
+    /** The client's id of its event at `sinceSeq`, to check history still has it there. */
+    sinceId?: string,
   ) {
     this.lastSeq = sinceSeq;
+    this.lastId = sinceSeq > 0 ? sinceId : undefined;
+  }
+
+  /** Read history after this seq: `lastSeq - 1` when the event at `lastSeq` is to be checked, else `lastSeq`. */
+  get replayAfter(): number {
+    return this.anchored ? this.lastSeq - 1 : this.lastSeq;
+  }
+
+  private get anchored(): boolean {
+    return this.lastId !== undefined && this.lastSeq > 0 && !this.fromOldest;
   }
 
   get phase(): Phase {
@@ -90,6 +123,7 @@ export class Subscription<E extends Sequenced> {
         start.truncated = true;
         start.firstSeq = firstSeq;
         this.lastSeq = firstSeq - 1;
+        this.lastId = undefined;
       }
     }
     return start;
@@ -107,9 +141,21 @@ export class Subscription<E extends Sequenced> {
       case "live":
         if (event.seq === this.lastSeq + 1) {
           this.lastSeq = event.seq;
+          this.lastId = event.id;
           return "deliver";
         }
-        if (event.seq <= this.lastSeq) return "drop";
+        if (event.seq <= this.lastSeq) {
+          if (this.lastId === undefined || event.id === undefined || (event.seq === this.lastSeq && event.id === this.lastId))
+            return "drop";
+          if (event.seq === this.lastSeq) {
+            this.reset();
+            return "reset";
+          }
+          this.current = "replaying"; // a resend or a rewrite: the read from lastSeq tells which
+          this.pending = [];
+          this.overflowed = false;
+          return "verify";
+        }
         this.current = "replaying";
         this.pending = [this.limits.keep?.(event) ?? event];
         this.overflowed = false;
@@ -122,14 +168,29 @@ export class Subscription<E extends Sequenced> {
    * Returns what to write now and whether to read again; once history is exhausted the held live
    * events are merged, and the subscription goes live unless one is still missing.
    */
-  replayed(page: readonly E[], full: boolean): ReplayStep<E> {
+  replayed(read: readonly E[], full: boolean): ReplayStep<E> {
     if (this.current !== "replaying") return { deliver: [], holes: [], next: this.current === "live" ? "live" : "read" };
+    let page = read;
+    if (this.anchored) {
+      // Read from lastSeq: the entry there must be the event this socket was given.
+      const anchor = page[0];
+      if (!anchor || (anchor.seq === this.lastSeq && anchor.id !== undefined && anchor.id !== this.lastId)) {
+        this.reset();
+        return { deliver: [], holes: [], next: "read", reset: true };
+      }
+      if (anchor.seq === this.lastSeq) page = page.slice(1);
+    } else if (this.fromOldest) {
+      this.fromOldest = false;
+      const oldest = page[0];
+      if (oldest) this.lastSeq = oldest.seq - 1;
+    }
     const deliver: { event: E; replayed: boolean }[] = [];
     const holes: ReplayStep<E>["holes"] = [];
     for (const e of page) {
       if (e.seq <= this.lastSeq) continue;
       if (e.seq > this.lastSeq + 1) holes.push({ kind: "trimmed", after: this.lastSeq, next: e.seq });
       this.lastSeq = e.seq;
+      this.lastId = e.id;
       deliver.push({ event: e, replayed: true });
     }
     if (full) return { deliver, holes, next: "read" };
@@ -142,6 +203,7 @@ export class Subscription<E extends Sequenced> {
         break;
       }
       this.lastSeq = e.seq;
+      this.lastId = e.id;
       deliver.push({ event: e, replayed: false });
     }
     if (gap && page.length === 0 && !this.overflowed && ++this.emptyGapRounds > EMPTY_GAP_ROUNDS) {
@@ -151,6 +213,7 @@ export class Subscription<E extends Sequenced> {
       for (const e of this.pending) {
         if (e.seq <= this.lastSeq) continue;
         this.lastSeq = e.seq;
+        this.lastId = e.id;
         deliver.push({ event: e, replayed: false });
       }
       gap = false;
@@ -178,6 +241,17 @@ export class Subscription<E extends Sequenced> {
   close(): void {
     this.current = "closed";
     this.pending = [];
+  }
+
+  /** History was rewritten: forget everything delivered and replay from the oldest retained event. */
+  private reset(): void {
+    this.current = "replaying";
+    this.pending = [];
+    this.overflowed = false;
+    this.emptyGapRounds = 0;
+    this.lastSeq = 0;
+    this.lastId = undefined;
+    this.fromOldest = true;
   }
 
   private hold(event: E): void {

@@ -1,5 +1,8 @@
-import { createSilentFailureCounter } from "@agentcast/runtime";
+import { createRedisClusterMetrics, createSilentFailureCounter, type RedisClusterNodeCounts, withTimeout } from "@agentcast/runtime";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/** A scrape waits this long for the queue counts (a silent Redis node would hold it forever); then the last values stay. */
+const QUEUE_COUNTS_TIMEOUT_MS = 2_000;
 
 /** BullMQ job states reported by agentcast_queue_jobs. */
 export const QUEUE_STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "paused", "completed", "failed"] as const;
@@ -8,7 +11,12 @@ export const QUEUE_STATES = ["waiting", "active", "delayed", "prioritized", "wai
  * Worker metrics on an explicit registry. `tool` labels are bounded by the agent's registered
  * tools (anything else is "other"); queue counts are read from BullMQ at scrape time.
  */
-export function createWorkerMetrics(workerId: string, queueCounts: () => Promise<Record<string, number>>) {
+export function createWorkerMetrics(
+  workerId: string,
+  queueCounts: () => Promise<Record<string, number>>,
+  /** On a Redis Cluster: masters serving slots this worker reached at its latest probe, and those it did not. */
+  redisClusterNodes: () => RedisClusterNodeCounts | undefined = () => undefined,
+) {
   const registry = new Registry();
   registry.setDefaultLabels({ worker_id: workerId });
   collectDefaultMetrics({ register: registry });
@@ -16,6 +24,8 @@ export function createWorkerMetrics(workerId: string, queueCounts: () => Promise
   return {
     registry,
     silentFailures: createSilentFailureCounter(registry, "worker"),
+    /** agentcast_redis_cluster_*: topology changes, redirections, node errors, masters reachable. */
+    redisCluster: createRedisClusterMetrics(registry, "worker", redisClusterNodes),
     runs: new Counter({
       name: "agentcast_worker_runs_total",
       help: "Run jobs ended, by status (succeeded, failed, cancelled, stalled, shutdown, superseded)",
@@ -52,8 +62,8 @@ export function createWorkerMetrics(workerId: string, queueCounts: () => Promise
       labelNames: ["state"] as const,
       registers,
       async collect() {
-        // While Redis is unreachable keep the last values: a scrape must not fail because of one gauge.
-        const counts = await queueCounts().catch(() => undefined);
+        // While Redis is unreachable or silent keep the last values: a scrape must not fail or hang because of one gauge.
+        const counts = await withTimeout(queueCounts(), QUEUE_COUNTS_TIMEOUT_MS, "queue counts").catch(() => undefined);
         if (counts) for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
       },
     }),

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type EventData, type EventEnvelope, type EventType, RunRules } from "@agentcast/protocol";
 import type { SilentFailure } from "@agentcast/runtime";
-import { type EventPublisher, StaleRunError, type TaskStore } from "@agentcast/store";
+import { type EventPublisher, type Published, StaleRunError, type TaskStore } from "@agentcast/store";
 import type { Logger } from "pino";
 
 /** An agent tried to publish an event that breaks the run rules; it was not sent. */
@@ -29,7 +29,7 @@ interface RunIds {
   userId: string;
 }
 
-/** An event whose publish failed without an answer: it may or may not be in history. */
+/** An event of this execution at its index: in doubt after a publish failed without an answer, or kept for a repair. */
 interface InDoubt {
   type: EventType;
   data: unknown;
@@ -38,12 +38,22 @@ interface InDoubt {
   ts: number;
 }
 
+/** Events of a run kept to re-send after a failover lost them (asynchronous replication loses the last ones). */
+const REPAIR_WINDOW = 256;
+/** Repairs in a row a single event may trigger before its publish fails (each one follows another failover). */
+const MAX_REPAIRS_PER_EVENT = 3;
+
 /**
  * The events of one run execution, published one at a time. Every step runs in one serial queue, so
  * checking the run rules, publishing and applying the event are one step that no other event of the run
  * can interleave with. Each event carries this execution's owner token (random per job attempt) and its
  * index in the run; the publish script publishes each index once and refuses other owners, so a resend is
  * never a second copy and a zombie execution cannot publish (lua/publish-event-3.lua).
+ *
+ * A Redis failover can lose the run's last events (replication is asynchronous): the promoted replica
+ * then answers `out_of_order` with the index it expects. The execution re-sends the events it still
+ * holds from there — same index, id, ts and data, so each gets the seq it had and history is restored
+ * as it was — then the event at hand (`repair`).
  */
 export class RunEvents {
   /** When the last event was published (the watchdog's clock). */
@@ -54,6 +64,8 @@ export class RunEvents {
   private next = 0;
   private tail: Promise<unknown> = Promise.resolve();
   private inDoubt: InDoubt | undefined;
+  /** This execution's last published events, oldest first (at most REPAIR_WINDOW). */
+  private readonly sent: InDoubt[] = [];
 
   constructor(
     private readonly run: RunIds,
@@ -103,22 +115,22 @@ export class RunEvents {
     await this.send(event);
   }
 
-  private async send(event: InDoubt): Promise<void> {
+  private async send(event: InDoubt, repairs = 0): Promise<void> {
     const { type, data, index, id, ts } = event;
-    let receivers: number;
-    let duplicate: boolean;
+    let published: Published;
     try {
-      ({ receivers, duplicate } = await this.deps.publisher.publish({
+      published = await this.deps.publisher.publish({
         ...this.run,
         type,
         data: data as EventData<typeof type>,
         position: { owner: this.owner, index },
         id,
         ts,
-      }));
+      });
     } catch (err) {
       if (err instanceof StaleRunError) {
         this.inDoubt = undefined; // a definite answer: that index was not published
+        if (this.canRepair(err, index) && repairs < MAX_REPAIRS_PER_EVENT) return this.repair(err.expectedIndex ?? index, event, repairs);
       } else {
         this.inDoubt = event;
         this.deps.observer.silentFailure("publish_failed");
@@ -127,12 +139,56 @@ export class RunEvents {
       throw err;
     }
     this.inDoubt = undefined;
+    this.applyPublished(event, published);
+  }
+
+  /** An `out_of_order` refusal for an index behind ours, whose events from there this execution still holds. */
+  private canRepair(err: StaleRunError, index: number): boolean {
+    const from = err.expectedIndex;
+    if (err.reason !== "out_of_order" || from === undefined || from >= index) return false;
+    const oldest = this.sent[0]?.index;
+    return oldest !== undefined && oldest <= from;
+  }
+
+  /**
+   * Redis lost this run's events from index `from` on (a failover promoted a replica that had not got
+   * them): publish them again as they were, then `event`. Each gets back the seq it had, so a client
+   * that saw them live sees the same events again and keeps one copy of each.
+   */
+  private async repair(from: number, event: InDoubt, repairs: number): Promise<void> {
+    const lost = this.sent.filter((e) => e.index >= from && e.index < event.index);
+    this.deps.observer.silentFailure("failover_lost_events");
+    this.log.warn({ from, to: event.index - 1, resending: lost.length }, "Redis lost this run's last events (failover): re-sending them");
+    this.sent.splice(
+      Math.max(
+        0,
+        this.sent.findIndex((e) => e.index >= from),
+      ),
+    );
+    for (const e of lost) await this.send(e, repairs + 1);
+    await this.send(event, repairs + 1);
+  }
+
+  /** The event is in history: remember it (for a repair), advance the run, apply it to the rules. */
+  private applyPublished(event: InDoubt, published: Published): void {
+    const { type, data, index } = event;
+    // A replica has everything up to this event: a failover cannot take those back.
+    if (published.replicas !== undefined && !published.unreplicated) this.sent.length = 0;
+    else if (this.sent.at(-1)?.index !== index) this.sent.push(event);
+    if (this.sent.length > REPAIR_WINDOW) this.sent.shift();
+    if (index < this.next) return; // re-sent by a repair: already applied
     this.next = index + 1;
     this.rules.apply(type, data);
     if (type === "tool_executing") this.toolStarts.set((data as EventData<"tool_executing">).toolCallId, Date.now());
     this.lastEventAt = Date.now();
     this.deps.observer.published(type);
-    if (receivers === 0 && !duplicate) {
+    if (published.unreplicated) {
+      this.deps.observer.silentFailure("unreplicated_event");
+      // A timeout is worth a line; the events its master publishes without waiting afterwards are counted only.
+      if (published.replicas !== undefined)
+        this.log.warn({ type, replicas: published.replicas }, "event published before its replicas acknowledged it (WAIT timed out)");
+    }
+    if (published.receivers === 0 && !published.duplicate) {
       this.deps.observer.silentFailure("unrouted_event");
       this.log.debug({ type }, "event published while no gateway held the task room");
     }
