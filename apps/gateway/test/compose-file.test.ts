@@ -11,6 +11,7 @@ import {
   effectiveConfig,
   exists,
   GATEWAY_ENV,
+  interpolate,
   PING_INTERVAL_S,
   PING_TIMEOUT_S,
   read,
@@ -41,17 +42,6 @@ const seconds = (duration: string) =>
     0,
   );
 
-/** Compose interpolation as `docker compose` would do it with JWT_SECRET set and nothing else. */
-const interpolate = (env: Record<string, string>) =>
-  Object.fromEntries(
-    Object.entries(env).map(([k, v]) => [
-      k,
-      String(v).replace(/\$\{(\w+)(?::?[-?][^}]*)?\}/g, (whole, name: string) =>
-        name === "JWT_SECRET" ? "compose-test-secret" : (/:-([^}]*)\}$/.exec(whole)?.[1] ?? ""),
-      ),
-    ]),
-  );
-
 describe("docker-compose.yml", () => {
   const compose = parse(read("docker-compose.yml")) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
   const services = compose.services;
@@ -76,16 +66,22 @@ describe("docker-compose.yml", () => {
   });
 
   it("has the whole stack, every service restarts, published ports bind to loopback", () => {
-    expect(Object.keys(services).sort()).toEqual([
-      "gateway-1",
-      "gateway-2",
-      "grafana",
-      "lb",
-      "prometheus",
-      "redis",
-      "worker-1",
-      "worker-2",
+    const inProfile = (profile: string | undefined) =>
+      Object.keys(services)
+        .filter((n) => (services[n] as ComposeService & { profiles?: string[] }).profiles?.[0] === profile)
+        .sort();
+    // `docker compose up`: the stack on one Redis; `--profile cluster` adds the stack on a Redis Cluster.
+    expect(inProfile(undefined)).toEqual(["gateway-1", "gateway-2", "grafana", "lb", "prometheus", "redis", "worker-1", "worker-2"]);
+    expect(inProfile("cluster")).toEqual([
+      "cluster-gateway-1",
+      "cluster-gateway-2",
+      "cluster-lb",
+      "cluster-worker-1",
+      "cluster-worker-2",
+      "redis-cluster-init",
+      ...[1, 2, 3, 4, 5, 6].map((i) => `redis-node-${i}`),
     ]);
+    expect(inProfile(undefined).length + inProfile("cluster").length).toBe(Object.keys(services).length);
     for (const [name, svc] of Object.entries(services)) {
       expect(svc.restart, name).toMatch(/^(always|unless-stopped|on-failure)/);
       expect(svc.image ?? svc.build, name).toBeDefined();
@@ -186,7 +182,10 @@ describe("docker-compose.yml", () => {
     });
     const gatewayMetrics = effectiveConfig(GATEWAY_ENTRY, { JWT_SECRET: "x" }).METRICS_PORT;
     const workerMetrics = effectiveConfig(WORKER_ENTRY, {}).METRICS_PORT;
-    const expected = [...named("gateway-").map((g) => `${g}:${gatewayMetrics}`), ...named("worker-").map((w) => `${w}:${workerMetrics}`)];
+    const expected = [
+      ...[...named("gateway-"), ...named("cluster-gateway-")].map((g) => `${g}:${gatewayMetrics}`),
+      ...[...named("worker-"), ...named("cluster-worker-")].map((w) => `${w}:${workerMetrics}`),
+    ];
     expect(targets.sort()).toEqual(expected.sort());
     expect(config.rule_files).toEqual([mountOf(prom, "./deploy/prometheus/alerts.yml")]);
   });

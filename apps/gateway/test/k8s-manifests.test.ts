@@ -32,6 +32,13 @@ interface OverlayCase {
 const OVERLAYS: OverlayCase[] = [
   { overlay: "k8s/overlays/dev", namespace: "agentcast-dev", externalSecrets: [], autoscaled: false },
   { overlay: "k8s/overlays/production", namespace: "agentcast", externalSecrets: ["agentcast-jwt"], autoscaled: true },
+  // The production overlay plus the redis-cluster component (its own checks: k8s-cluster.test.ts).
+  {
+    overlay: "k8s/overlays/production-cluster",
+    namespace: "agentcast",
+    externalSecrets: ["agentcast-jwt", "agentcast-redis"],
+    autoscaled: true,
+  },
 ];
 
 describe.each(OVERLAYS)("kustomize $overlay", ({ overlay, namespace, externalSecrets, autoscaled }) => {
@@ -112,9 +119,8 @@ describe.each(OVERLAYS)("kustomize $overlay", ({ overlay, namespace, externalSec
   it("the environment each container gets passes its app's config validation", () => {
     const gw = gatewayConfig();
     const wk = workerConfig();
-    expect(gw.REDIS_URL).toBe(wk.REDIS_URL);
-    expect(gw.REDIS_KEY_PREFIX).toBe(wk.REDIS_KEY_PREFIX);
-    expect(gw.HISTORY_TTL_SECONDS).toBe(wk.HISTORY_TTL_SECONDS);
+    for (const key of ["redis", "REDIS_URL", "REDIS_CLUSTER_NODES", "REDIS_KEY_PREFIX", "HISTORY_TTL_SECONDS", "RUN_QUEUE_SHARDS"])
+      expect(gw[key], key).toBe(wk[key]);
     expect(gw.JWT_SECRET).toBe("<set>");
     // The ids are the pod names (downward API), so metrics and logs name the pod.
     expect(container(gatewayPod()).env?.find((e) => e.name === "GATEWAY_ID")?.valueFrom?.fieldRef?.fieldPath).toBe("metadata.name");
@@ -312,8 +318,8 @@ describe.each(OVERLAYS)("kustomize $overlay", ({ overlay, namespace, externalSec
       expect(k.objects.filter((o) => !builtIn.has(o.apiVersion)).map((o) => o.kind)).toEqual([]);
     });
   } else {
-    it("production: managed Redis over TLS, pinned images, the alert rules and the route", () => {
-      expect(gatewayConfig().REDIS_URL).toMatch(/^rediss:\/\//);
+    it("production: managed Redis (one node or a cluster) over TLS, pinned images, the alert rules and the route", () => {
+      expect(gatewayConfig().redis).toMatch(/^(cluster )?rediss:\/\//);
       for (const pod of [gatewayPod(), workerPod()]) expect(container(pod).image).toMatch(/^[^:]+\/[^:]+:(?!latest$)[\w.-]+$/);
       expect(k.all("PrometheusRule")).toHaveLength(1);
       expect(k.all("HTTPRoute")).toHaveLength(1);

@@ -13,9 +13,25 @@ export const exists = (path: string) => existsSync(new URL(path, root));
 export const SHARED_REDIS_CONFIG = "packages/store/src/redis-config.ts";
 /** Env keys an app reads: the `/** KEY: …` doc comment on each field of its zod config schema (and of the shared Redis section). */
 export const envKeysOf = (configFile: string) =>
-  new Set([configFile, SHARED_REDIS_CONFIG].flatMap((file) => [...read(file).matchAll(/\/\*\* ([A-Z_]+):/g)].map((m) => m[1] as string)));
+  new Set(
+    [configFile, SHARED_REDIS_CONFIG].flatMap((file) =>
+      [...read(file).matchAll(/\/\*\*\s*(?:\* )?([A-Z_]+):/g)].map((m) => m[1] as string),
+    ),
+  );
 export const GATEWAY_ENV = envKeysOf("apps/gateway/src/config.ts");
 export const WORKER_ENV = envKeysOf("apps/worker/src/config.ts");
+
+/** Compose interpolation as `docker compose` would do it with JWT_SECRET set (to COMPOSE_JWT_SECRET) and nothing else. */
+export const COMPOSE_JWT_SECRET = "compose-test-secret";
+export const interpolate = (env: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [
+      k,
+      String(v).replace(/\$\{(\w+)(?::?[-?][^}]*)?\}/g, (whole, name: string) =>
+        name === "JWT_SECRET" ? COMPOSE_JWT_SECRET : (/:-([^}]*)\}$/.exec(whole)?.[1] ?? ""),
+      ),
+    ]),
+  );
 
 /** Socket.IO's heartbeat (engine.io defaults; the gateway does not override them — checked below). */
 export const PING_INTERVAL_S = 25;

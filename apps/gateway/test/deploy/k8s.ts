@@ -134,6 +134,13 @@ export function selects(
   return nonEmpty && byLabels && byExpressions;
 }
 
+/** What a Secret managed outside an overlay holds, as far as the config checks need (other keys stay unset). */
+export const EXTERNAL_SECRET_PLACEHOLDERS: Record<string, string> = {
+  JWT_SECRET: "placeholder-of-an-external-secret",
+  REDIS_CLUSTER_NODES: "rediss://redis-cluster.example.internal:6379",
+  REDIS_PASSWORD: "placeholder-of-an-external-secret",
+};
+
 export class Rendered {
   constructor(
     readonly objects: K8sObject[],
@@ -184,8 +191,8 @@ export class Rendered {
         if (data) {
           const v = data[ref.secretKeyRef.key];
           if (v !== undefined) env[e.name] = v;
-        } else if (externalSecrets.includes(ref.secretKeyRef.name) && ref.secretKeyRef.key === "JWT_SECRET") {
-          env[e.name] = "placeholder-of-an-external-secret";
+        } else if (externalSecrets.includes(ref.secretKeyRef.name) && EXTERNAL_SECRET_PLACEHOLDERS[ref.secretKeyRef.key]) {
+          env[e.name] = EXTERNAL_SECRET_PLACEHOLDERS[ref.secretKeyRef.key] as string;
         }
       }
     }

@@ -6,9 +6,16 @@ import { startTcpBalancer, type TcpBalancer } from "./tcp-balancer.js";
 export interface LocalStackOptions {
   gateways?: number;
   workers?: number;
-  /** Use this Redis instead of spawning a redis-server. */
+  /** Use this Redis node instead of spawning a redis-server. */
   redisUrl?: string;
-  /** `"cluster"`: spawn a local Redis Cluster (3 masters + 3 replicas) instead of one redis-server. */
+  /** Use this Redis Cluster (seed nodes, `host:port,…`) instead of spawning Redis. */
+  redisClusterNodes?: string;
+  /**
+   * What to spawn when neither `redisUrl` nor `redisClusterNodes` is given: one redis-server (`"single"`) or a
+   * local Redis Cluster of 3 masters + 3 replicas (`"cluster"`). Unset: use the cluster named by the env var
+   * REDIS_CLUSTER_NODES if it is set (the processes then also inherit REDIS_USERNAME / REDIS_PASSWORD), else
+   * spawn one redis-server.
+   */
   redis?: "single" | "cluster";
   /** Put a round-robin balancer on this port (0 = any free port) in front of the gateways. */
   balancerPort?: number;
@@ -27,8 +34,11 @@ export interface LocalStackOptions {
 export interface LocalStack {
   /** The one Redis node's URL ("" on a cluster). */
   readonly redisUrl: string;
+  /** The cluster's seed nodes, `host:port,…` ("" on one node). */
+  readonly redisClusterNodes: string;
+  /** The redis-server this stack spawned, if it spawned one. */
   readonly redis: RedisServerHandle | undefined;
-  /** The local cluster, with `redis: "cluster"`. */
+  /** The local cluster this stack spawned, with `redis: "cluster"`. */
   readonly cluster: RedisClusterHandle | undefined;
   readonly gateways: GatewayProcess[];
   readonly workers: WorkerProcess[];
@@ -44,10 +54,12 @@ export interface LocalStack {
  * optionally a balancer — for running your own agent end to end inside vitest, jest or node:test.
  */
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
-  const cluster = opts.redis === "cluster" && !opts.redisUrl ? await startRedisCluster() : undefined;
-  const redis = opts.redisUrl || cluster ? undefined : await startRedisServer();
-  const redisUrl = opts.redisUrl ?? redis?.url ?? "";
-  const target = cluster ? { redisClusterNodes: cluster.seeds } : { redisUrl };
+  const given = givenRedis(opts);
+  const cluster = given === undefined && opts.redis === "cluster" ? await startRedisCluster() : undefined;
+  const redis = given === undefined && !cluster ? await startRedisServer() : undefined;
+  const redisUrl = given?.redisUrl ?? redis?.url ?? "";
+  const redisClusterNodes = given?.redisClusterNodes ?? cluster?.seeds ?? "";
+  const target = redisClusterNodes ? { redisClusterNodes } : { redisUrl };
   const gateways: GatewayProcess[] = [];
   const workers: WorkerProcess[] = [];
   let balancer: TcpBalancer | undefined;
@@ -92,6 +104,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   }
   return {
     redisUrl,
+    redisClusterNodes,
     redis,
     cluster,
     gateways,
@@ -101,4 +114,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/** The Redis the caller named (option, or env REDIS_CLUSTER_NODES when `redis` is not chosen), or undefined: spawn one. */
+function givenRedis(
+  opts: LocalStackOptions,
+): { redisUrl: string; redisClusterNodes?: never } | { redisClusterNodes: string; redisUrl?: never } | undefined {
+  if (opts.redisUrl) return { redisUrl: opts.redisUrl };
+  if (opts.redisClusterNodes) return { redisClusterNodes: opts.redisClusterNodes };
+  const fromEnv = process.env.REDIS_CLUSTER_NODES?.trim();
+  if (opts.redis === undefined && fromEnv) return { redisClusterNodes: fromEnv };
+  return undefined;
 }
