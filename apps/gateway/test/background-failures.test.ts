@@ -3,48 +3,28 @@
 // resumes — the process and every other connection carry on. Real redis-server behind a proxy that fails
 // exactly the history reads of one task, a real gateway process, real clients.
 import { createKeys, EventPublisher, TaskStore } from "@agentcast/store";
-import {
-  type GatewayProcess,
-  GatewayTestClient,
-  type RedisServerHandle,
-  signDevToken,
-  startGatewayProcess,
-  startRedisServer,
-} from "@agentcast/testkit";
-import { Redis } from "ioredis";
+import type { GatewayProcess } from "@agentcast/testkit";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scrape, value } from "./metrics.js";
-import { type RedisFaultProxy, startRedisFaultProxy } from "./redis-fault-proxy.js";
+import { type ProxiedGateway, startProxiedGateway } from "./proxied-gateway.js";
+import type { RedisFaultProxy } from "./redis-fault-proxy.js";
 
 const keys = createKeys("ac");
 
 describe("supervised background work", () => {
-  let redis: RedisServerHandle;
+  let stack: ProxiedGateway;
   let proxy: RedisFaultProxy;
   let gateway: GatewayProcess;
   let direct: Redis;
-  const clients: GatewayTestClient[] = [];
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-    proxy = await startRedisFaultProxy(redis.port);
-    gateway = await startGatewayProcess({ redisUrl: proxy.url });
-    direct = new Redis(redis.url);
+    stack = await startProxiedGateway();
+    ({ proxy, gateway, direct } = stack);
   });
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    direct?.disconnect();
-    await gateway?.stop();
-    await proxy?.close();
-    await redis?.[Symbol.asyncDispose]();
-  });
+  afterAll(() => stack?.stop());
 
-  const client = async (userId: string) => {
-    const c = new GatewayTestClient({ url: gateway.url, token: await signDevToken(userId) });
-    clients.push(c);
-    await c.connect();
-    return c;
-  };
+  const client = (userId: string) => stack.client(userId);
   const task = async (userId: string, events: number) => {
     const tasks = new TaskStore(direct, { keys, historyTtlSeconds: 3_600 });
     const publisher = new EventPublisher(direct, { keys, historyMaxLen: 1_000, historyTtlSeconds: 3_600 });

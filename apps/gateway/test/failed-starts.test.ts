@@ -3,51 +3,31 @@
 // Real redis-server, a real gateway process (its Redis traffic through a proxy that can cut exactly one
 // kind of command), real clients; no worker, so a queued run stays queued where the test can see it.
 import { createKeys, EventPublisher, TaskStore } from "@agentcast/store";
-import {
-  type GatewayProcess,
-  GatewayTestClient,
-  type RedisServerHandle,
-  signDevToken,
-  startGatewayProcess,
-  startRedisServer,
-} from "@agentcast/testkit";
-import { Redis } from "ioredis";
+import { type GatewayProcess, signDevToken } from "@agentcast/testkit";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scrape, value } from "./metrics.js";
-import { type RedisFaultProxy, startRedisFaultProxy } from "./redis-fault-proxy.js";
+import { type ProxiedGateway, startProxiedGateway } from "./proxied-gateway.js";
+import type { RedisFaultProxy } from "./redis-fault-proxy.js";
 
 const keys = createKeys("ac");
 const WAIT_LIST = "ac:bull:{runs-0}:wait";
 
 describe("failed starts leave no state behind", () => {
-  let redis: RedisServerHandle;
+  let stack: ProxiedGateway;
   let proxy: RedisFaultProxy;
   let gateway: GatewayProcess;
   let direct: Redis;
   let tasks: TaskStore;
-  const clients: GatewayTestClient[] = [];
 
   beforeAll(async () => {
-    redis = await startRedisServer();
-    proxy = await startRedisFaultProxy(redis.port);
-    gateway = await startGatewayProcess({ redisUrl: proxy.url, env: { MAX_SUBSCRIPTIONS_PER_SOCKET: "1" } });
-    direct = new Redis(redis.url);
+    stack = await startProxiedGateway({ MAX_SUBSCRIPTIONS_PER_SOCKET: "1" });
+    ({ proxy, gateway, direct } = stack);
     tasks = new TaskStore(direct, { keys, historyTtlSeconds: 3_600 });
   });
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    direct?.disconnect();
-    await gateway?.stop();
-    await proxy?.close();
-    await redis?.[Symbol.asyncDispose]();
-  });
+  afterAll(() => stack?.stop());
 
-  const client = async (userId: string) => {
-    const c = new GatewayTestClient({ url: gateway.url, token: await signDevToken(userId) });
-    clients.push(c);
-    await c.connect();
-    return c;
-  };
+  const client = (userId: string) => stack.client(userId);
   const http = async (userId: string, path: string) => {
     const res = await fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${await signDevToken(userId)}` } });
     // biome-ignore lint/suspicious/noExplicitAny: JSON bodies of several shapes, asserted by each test
