@@ -59,6 +59,10 @@ export function connectRedis(target: RedisTarget, role: RedisRole, opts: Connect
       ...(target.tls ? { tls: {} } : {}),
     },
     slotsRefreshInterval: opts.slotsRefreshIntervalMs ?? 1_000,
+    // TLS: connect to a node by the name the cluster gave, not the address it resolves to, so the server
+    // name checked against the certificate is that name (a managed cluster's certificate names hostnames,
+    // and a connection by IP address fails to verify: cluster-tls.test.ts). ioredis' README gives this fix.
+    ...(target.tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
     ...CLUSTER_RETRY,
     ...(opts.autoPipelining ? { enableAutoPipelining: true } : {}),
     ...(role === "subscriber" ? { shardedSubscribers: true, enableReadyCheck: false } : {}),

@@ -1,8 +1,11 @@
 import { execFile } from "node:child_process";
+import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
+import { freePort } from "./free-port.js";
 import { type RedisServerHandle, startRedisServer } from "./redis-server.js";
+import { makeTestCertificates, type TestCertificates } from "./tls-certs.js";
 
 const run = promisify(execFile);
 
@@ -16,6 +19,11 @@ export interface RedisClusterHandle extends AsyncDisposable {
   readonly nodes: readonly ClusterNodeHandle[];
   /** `host:port,host:port,…` of every node: give it to a process as REDIS_CLUSTER_NODES. */
   readonly seeds: string;
+  /**
+   * With `tls`: `rediss://localhost:<tls port>,…` of every node, for REDIS_CLUSTER_NODES, and the CA file
+   * that signed the nodes' certificate (give it to a process as NODE_EXTRA_CA_CERTS).
+   */
+  readonly tls?: { readonly seeds: string; readonly caFile: string };
   /** The node serving `slot` as master now (asks a live node). */
   masterOf(slot: number): Promise<ClusterNodeHandle>;
   /** The current masters, each with the slot ranges it serves. */
@@ -34,6 +42,13 @@ export interface RedisClusterOptions {
   nodeTimeoutMs?: number;
   bin?: string;
   cliBin?: string;
+  /**
+   * Also serve TLS on a second port per node, as a managed cluster with in-transit encryption does: the
+   * nodes talk TLS among themselves (bus and replication), announce the hostname `localhost`, and their
+   * certificate names `localhost` only (no IP address). Clients connecting over TLS are told TLS ports.
+   * The testkit itself manages the cluster over the plain ports. Needs the `openssl` CLI.
+   */
+  tls?: boolean;
 }
 
 /**
@@ -47,16 +62,34 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
   const nodeTimeoutMs = opts.nodeTimeoutMs ?? 1_000;
   const ports = await freePorts(masters * (1 + replicas));
   const nodes: ClusterNodeHandle[] = [];
+  let certs: TestCertificates | undefined;
+  const tlsPorts: number[] = [];
   const stop = async () => {
     await Promise.all(nodes.map((n) => n[Symbol.asyncDispose]().catch(() => undefined)));
+    if (certs) rmSync(certs.dir, { recursive: true, force: true });
   };
   try {
+    if (opts.tls) {
+      certs = await makeTestCertificates(["localhost"]);
+      for (const _ of ports) tlsPorts.push(await freePort());
+    }
+    const tlsArgs = (i: number) =>
+      certs
+        ? [
+            ...["--tls-port", String(tlsPorts[i]), "--tls-cluster", "yes", "--tls-replication", "yes", "--tls-auth-clients", "no"],
+            ...["--tls-cert-file", certs.certFile, "--tls-key-file", certs.keyFile, "--tls-ca-cert-file", certs.caFile],
+            ...["--cluster-announce-hostname", "localhost", "--cluster-preferred-endpoint-type", "hostname"],
+          ]
+        : [];
     const started = await Promise.all(
-      ports.map((port) =>
+      ports.map((port, i) =>
         startRedisServer({
           port,
           ...(opts.bin ? { bin: opts.bin } : {}),
-          args: ["--cluster-enabled", "yes", "--cluster-node-timeout", String(nodeTimeoutMs), "--cluster-require-full-coverage", "no"],
+          args: [
+            ...["--cluster-enabled", "yes", "--cluster-node-timeout", String(nodeTimeoutMs), "--cluster-require-full-coverage", "no"],
+            ...tlsArgs(i),
+          ],
         }),
       ),
     );
@@ -90,6 +123,7 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
   const handle: RedisClusterHandle = {
     nodes,
     seeds: nodes.map((n) => n.address).join(","),
+    ...(certs ? { tls: { seeds: tlsPorts.map((p) => `rediss://localhost:${p}`).join(","), caFile: certs.caFile } } : {}),
     async masterOf(slot) {
       for (const m of await handle.masters()) if (m.slots.some(([a, b]) => slot >= a && slot <= b)) return m.node;
       throw new Error(`no master serves slot ${slot}`);
