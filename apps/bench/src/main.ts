@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { join } from "node:path";
-import { startRedisServer } from "@agentcast/testkit";
+import { type RedisClusterHandle, startRedisCluster, startRedisServer } from "@agentcast/testkit";
 import { parseArgs } from "./cli/args.js";
 import type { BenchOptions } from "./cli/options.js";
 import type { BenchResults } from "./report/results.js";
@@ -12,6 +12,7 @@ import { runIdle } from "./scenarios/idle.js";
 import { runIsolation } from "./scenarios/isolation.js";
 import { runStorm } from "./scenarios/storm.js";
 import { runSweep } from "./scenarios/sweep.js";
+import type { BenchRedis } from "./systems/system.js";
 
 function redisVersion(): string {
   try {
@@ -21,7 +22,7 @@ function redisVersion(): string {
   }
 }
 
-/** Runs the chosen scenarios against a fresh redis-server; never touches a shared Redis. */
+/** Runs the chosen scenarios against a fresh redis-server (and a fresh local Redis Cluster with `--redis cluster`); never touches a shared Redis. */
 export async function runBench(o: BenchOptions, log: (s: string) => void = (s) => console.error(s)): Promise<BenchResults> {
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
@@ -37,16 +38,24 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = (s) =
     options: o,
     errors: [],
   };
-  const redis = await startRedisServer();
+  const single = await startRedisServer();
+  let cluster: RedisClusterHandle | undefined;
   try {
+    const redis: BenchRedis = { url: single.url };
+    if (o.redis === "cluster") {
+      cluster = await startRedisCluster();
+      const masters = (await cluster.masters()).map((m) => m.node.address);
+      redis.cluster = { seeds: cluster.seeds, masters };
+      log(`redis cluster up: masters ${masters.join(", ")}`);
+    }
     for (const scenario of o.scenarios) {
       log(`== ${scenario}`);
       try {
-        if (scenario === "sweep") results.sweep = await runSweep(o, redis.url, log);
-        if (scenario === "idle") results.idle = await runIdle(o, redis.url, log);
-        if (scenario === "isolation") results.isolation = await runIsolation(o, redis.url, log);
-        if (scenario === "storm" && o.systems.includes("agentcast")) results.storm = await runStorm(o, redis.url, log);
-        if (scenario === "fanout") results.fanout = await runFanout(o, redis.url, log);
+        if (scenario === "sweep") results.sweep = await runSweep(o, redis, log);
+        if (scenario === "idle") results.idle = await runIdle(o, redis, log);
+        if (scenario === "isolation") results.isolation = await runIsolation(o, redis, log);
+        if (scenario === "storm" && o.systems.includes("agentcast")) results.storm = await runStorm(o, single.url, log);
+        if (scenario === "fanout") results.fanout = await runFanout(o, redis, log);
       } catch (err) {
         const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
         results.errors.push({ scenario, message });
@@ -54,7 +63,8 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = (s) =
       }
     }
   } finally {
-    await redis[Symbol.asyncDispose]();
+    await cluster?.stop();
+    await single[Symbol.asyncDispose]();
   }
   results.finishedAt = new Date().toISOString();
   return results;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseArgs } from "../src/cli/args.js";
 import { defaultOptions } from "../src/cli/options.js";
 import { runBench } from "../src/main.js";
 import { formatTables } from "../src/report/table.js";
@@ -20,8 +21,47 @@ describe("bench harness (reduced)", () => {
       expect(s.lost).toBe(0);
       expect(s.duplicates).toBe(0);
     }
-    const table = formatTables(results).split("Highest offered rate")[0] ?? "";
-    for (const label of Object.values(SYSTEM_LABELS))
-      expect(table.split("\n").filter((l) => l.startsWith(`| ${label} | 500 |`))).toHaveLength(1);
+    const table = formatTables(results).split(/Redis per node|Highest offered rate/)[0] ?? "";
+    for (const system of ["ws", "socketio", "agentcast"] as const)
+      expect(table.split("\n").filter((l) => l.startsWith(`| ${SYSTEM_LABELS[system]} | 500 |`))).toHaveLength(1);
+  });
+
+  it("--redis cluster: agentcast on one Redis and on a 3-master cluster in one run, the publish load spread over every master, pods isolated", {
+    timeout: 180_000,
+  }, async () => {
+    const o = parseArgs(["--quick", "--redis", "cluster"]);
+    expect(o.scenarios).toEqual(["sweep", "isolation"]);
+    expect(o.systems).toEqual(["agentcast", "agentcast-cluster"]);
+    o.sweep = { rates: [1_000], durationMs: 1_500, clients: 60, drainMs: 5_000 };
+    o.isolation = { gateways: 3, clients: 90, rate: 600, durationMs: 1_500 };
+    o.outDir = "";
+    const results = await runBench(o, () => {});
+    expect(results.errors).toEqual([]);
+    const steps = results.sweep?.steps ?? [];
+    expect(steps.map((s) => s.system)).toEqual(["agentcast", "agentcast-cluster"]);
+    for (const s of steps) {
+      expect(s.published).toBeGreaterThan(1_000);
+      expect(s.delivered).toBe(s.published);
+      expect(s.duplicates).toBe(0);
+    }
+    const [single, cluster] = steps;
+    expect(single?.redis).toHaveLength(1);
+    expect(single?.redis[0]?.publishShare).toBe(1);
+    // 60 tasks hashed over 3 masters: each master takes some of the publishes, none takes them all.
+    expect(cluster?.redis).toHaveLength(3);
+    for (const node of cluster?.redis ?? []) {
+      expect(node.publishShare).toBeGreaterThan(0.1);
+      expect(node.publishShare).toBeLessThan(0.6);
+      expect(node.cpuUsPerEvent).toBeGreaterThan(0);
+    }
+    // Each of 3 gateways receives about a third of the events on the cluster too, never all of them.
+    const iso = results.isolation?.find((i) => i.system === "agentcast-cluster");
+    expect(iso?.lost).toBe(0);
+    expect(iso?.shares).toHaveLength(3);
+    for (const share of iso?.shares ?? []) {
+      expect(share).toBeGreaterThan(0.15);
+      expect(share).toBeLessThan(0.55);
+    }
+    expect(formatTables(results)).toContain("share of publishes");
   });
 });

@@ -1,4 +1,4 @@
-import { createKeys, EventPublisher } from "@agentcast/store";
+import { connectRedis, createKeys, EventPublisher, redisTargetOf } from "@agentcast/store";
 import { Emitter } from "@socket.io/redis-emitter";
 import { Redis } from "ioredis";
 import { nowUs } from "../common/clock.js";
@@ -9,7 +9,8 @@ import { eventData } from "../common/payload.js";
 /**
  * A publisher in its own process. PUBLISHER=emitter: the stock `@socket.io/redis-emitter` (classic
  * PUBLISH). PUBLISHER=agentcast: the real `EventPublisher` (seq + XADD history + SPUBLISH in one
- * script), on a connection configured as the worker configures its own.
+ * script), on a connection configured as the worker configures its own — to one node (REDIS_URL) or to a
+ * Redis Cluster (REDIS_CLUSTER_NODES).
  */
 export interface AgentcastTarget {
   taskId: string;
@@ -18,12 +19,15 @@ export interface AgentcastTarget {
 }
 
 const kind = process.env.PUBLISHER ?? "emitter";
-const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
-  maxRetriesPerRequest: 3,
-  enableAutoPipelining: process.env.AUTOPIPELINE === "1",
-  connectionName: `bench:${kind}`,
+const redisTarget = redisTargetOf({
+  REDIS_URL: process.env.REDIS_URL || undefined,
+  REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES || undefined,
+  REDIS_USERNAME: undefined,
+  REDIS_PASSWORD: undefined,
 });
-const emitter = new Emitter(redis);
+const redis = connectRedis(redisTarget, "commands", { name: `bench:${kind}`, autoPipelining: process.env.AUTOPIPELINE === "1" });
+// The stock emitter speaks to one node (the Socket.IO system never runs on the cluster).
+const emitter = redis instanceof Redis ? new Emitter(redis) : undefined;
 const publisher = new EventPublisher(redis, {
   keys: createKeys("ac"),
   historyMaxLen: Number(process.env.HISTORY_MAX_LEN ?? 10_000),
@@ -45,6 +49,7 @@ serveRpc({
         const target = args.targets[t] as string | AgentcastTarget;
         const data = eventData(nowUs(), n);
         if (typeof target === "string") {
+          if (!emitter) throw new Error("the stock emitter needs REDIS_URL");
           emitter.to(target).emit("e", data);
           return undefined;
         }

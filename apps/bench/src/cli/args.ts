@@ -3,7 +3,9 @@ import { type BenchOptions, defaultOptions, SCENARIOS, type ScenarioName } from 
 
 const USAGE = `usage: npm run bench -- [--quick] [--only sweep|idle|isolation|storm|fanout[,…]] [--rates 5000,10000]
                       [--systems ws,socketio,agentcast] [--duration ms] [--clients n] [--idle-counts 10000,18000]
-                      [--out dir]`;
+                      [--redis single|cluster] [--out dir]
+  --redis cluster: agentcast on one Redis next to agentcast on a local Redis Cluster (3 masters + 3 replicas),
+                   same run; sweep and isolation unless --only says otherwise, agentcast unless --systems does.`;
 
 const list = (v: string | undefined, flag: string) => {
   if (!v) throw new Error(`${flag} needs a value\n${USAGE}`);
@@ -21,6 +23,8 @@ const positive = (v: string, flag: string) => {
 /** Parses the command line into options (quick or full defaults, then overrides). */
 export function parseArgs(argv: string[]): BenchOptions {
   const o = defaultOptions(argv.includes("--quick"));
+  let onlyGiven = false;
+  let systemsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     const value = argv[i + 1];
@@ -28,6 +32,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       case "--quick":
         break;
       case "--only":
+        onlyGiven = true;
         o.scenarios = list(value, flag).map((s) => {
           if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}\n${USAGE}`);
           return s as ScenarioName;
@@ -35,6 +40,7 @@ export function parseArgs(argv: string[]): BenchOptions {
         i++;
         break;
       case "--systems":
+        systemsGiven = true;
         o.systems = list(value, flag).map((s) => {
           if (s !== "ws" && s !== "socketio" && s !== "agentcast") throw new Error(`unknown system ${s}\n${USAGE}`);
           return s as SystemName;
@@ -57,6 +63,11 @@ export function parseArgs(argv: string[]): BenchOptions {
         o.idle.counts = list(value, flag).map((r) => positive(r, flag));
         i++;
         break;
+      case "--redis":
+        if (value !== "single" && value !== "cluster") throw new Error(`--redis: single or cluster, not ${value ?? "nothing"}\n${USAGE}`);
+        o.redis = value;
+        i++;
+        break;
       case "--out":
         o.outDir = value ?? "";
         i++;
@@ -67,6 +78,11 @@ export function parseArgs(argv: string[]): BenchOptions {
       default:
         throw new Error(`unknown flag ${flag}\n${USAGE}`);
     }
+  }
+  if (o.redis === "cluster") {
+    if (!onlyGiven) o.scenarios = ["sweep", "isolation"];
+    if (!systemsGiven) o.systems = ["agentcast"];
+    o.systems = [...o.systems.filter((s) => s !== "agentcast-cluster"), "agentcast-cluster"];
   }
   return o;
 }

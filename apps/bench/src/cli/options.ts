@@ -5,6 +5,11 @@ export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
   quick: boolean;
+  /**
+   * `single`: every system on one Redis node. `cluster`: also agentcast on a local Redis Cluster (3 masters
+   * + 3 replicas), next to agentcast on one node in the same run (sweep and isolation by default).
+   */
+  redis: "single" | "cluster";
   scenarios: ScenarioName[];
   systems: SystemName[];
   sweep: { rates: number[]; durationMs: number; clients: number; drainMs: number };
@@ -20,6 +25,7 @@ export function defaultOptions(quick: boolean): BenchOptions {
   if (quick)
     return {
       quick,
+      redis: "single",
       scenarios: [...SCENARIOS],
       systems: ["ws", "socketio", "agentcast"],
       sweep: { rates: [2_000, 5_000], durationMs: 2_000, clients: 200, drainMs: 5_000 },
@@ -31,6 +37,7 @@ export function defaultOptions(quick: boolean): BenchOptions {
     };
   return {
     quick,
+    redis: "single",
     scenarios: [...SCENARIOS],
     systems: ["ws", "socketio", "agentcast"],
     sweep: { rates: [5_000, 10_000, 20_000, 40_000, 80_000], durationMs: 5_000, clients: 1_000, drainMs: 15_000 },

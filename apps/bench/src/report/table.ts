@@ -29,6 +29,26 @@ export function formatTables(r: BenchResults): string {
         ]),
       ),
     );
+    const loaded = r.sweep.steps.filter((s) => s.redis.length > 0);
+    if (loaded.length > 0) {
+      out.push("");
+      out.push("Redis per node during each agentcast step (publish-script calls; CPU of the whole node ÷ its calls):");
+      out.push(
+        table(
+          ["system", "offered/s", "node", "share of publishes", "Redis CPU µs/event", "Redis CPU % of a core"],
+          loaded.flatMap((s) =>
+            s.redis.map((n) => [
+              label(s.system),
+              int(s.offered),
+              n.address,
+              `${f(n.publishShare * 100, 0)} %`,
+              f(n.cpuUsPerEvent),
+              f(n.cpuPercent, 0),
+            ]),
+          ),
+        ),
+      );
+    }
     out.push("");
     out.push("Highest offered rate with 0 lost, 0 duplicates and p99 ≤ 50 ms:");
     out.push(

@@ -1,19 +1,19 @@
 import type { BenchOptions } from "../cli/options.js";
 import { ClientPool } from "../systems/client-pool.js";
-import type { SystemName } from "../systems/system.js";
+import type { BenchRedis, SystemName } from "../systems/system.js";
 import { runStep, type StepResult } from "./step.js";
 import { startSystem } from "./systems.js";
 
 /** Fan-out: one room/task watched by many sockets across 2 servers (ws: one process) → deliveries/s. */
 export async function runFanout(
   o: BenchOptions,
-  redisUrl: string,
+  redis: BenchRedis,
   log: (s: string) => void,
 ): Promise<(StepResult & { watchers: number })[]> {
   const { watchers, rate, durationMs } = o.fanout;
   const results: (StepResult & { watchers: number })[] = [];
   for (const name of o.systems) {
-    const system = await startSystem(name as SystemName, redisUrl, 2);
+    const system = await startSystem(name as SystemName, redis, 2);
     const pool = ClientPool.start(2);
     try {
       const targets = await system.targets(1, `fan-${name}`);

@@ -2,7 +2,7 @@ import type { BenchOptions } from "../cli/options.js";
 import { sleep } from "../common/clock.js";
 import { rssOf } from "../common/proc-stats.js";
 import { ClientPool } from "../systems/client-pool.js";
-import type { SystemName } from "../systems/system.js";
+import type { BenchRedis, SystemName } from "../systems/system.js";
 import { startSystem } from "./systems.js";
 
 export interface IdleResult {
@@ -21,11 +21,11 @@ export interface IdleResult {
  * heap before and after, per connection; connect rate from first attempt to last ready socket.
  * Socket.IO: in-memory adapter, one room per socket; agentcast: authenticated, in its user room.
  */
-export async function runIdle(o: BenchOptions, redisUrl: string, log: (s: string) => void): Promise<IdleResult[]> {
+export async function runIdle(o: BenchOptions, redis: BenchRedis, log: (s: string) => void): Promise<IdleResult[]> {
   const results: IdleResult[] = [];
   for (const count of o.idle.counts) {
     for (const name of o.systems) {
-      const system = await startSystem(name as SystemName, redisUrl, 1, { adapter: false });
+      const system = await startSystem(name as SystemName, redis, 1, { adapter: false });
       const pool = ClientPool.start(o.idle.clientProcesses);
       try {
         const pid = system.serverPids[0] as number;

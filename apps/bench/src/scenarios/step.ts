@@ -1,4 +1,5 @@
 import { nowUs, sleep } from "../common/clock.js";
+import { type NodeLoad, nodeLoads, readNodeCounters } from "../common/redis-nodes.js";
 import type { ClientPool } from "../systems/client-pool.js";
 import type { System, Target } from "../systems/system.js";
 
@@ -18,6 +19,8 @@ export interface StepResult {
   /** Publisher fell behind the offered rate by more than 5 %. */
   publisherBehind: boolean;
   pass: boolean;
+  /** Each Redis node that took the publish load (agentcast: its node or the cluster's masters): share and CPU per event. */
+  redis: NodeLoad[];
 }
 
 export interface StepOptions {
@@ -34,6 +37,7 @@ export interface StepOptions {
 /** One measured step: reset the clients, publish at the offered rate, wait for delivery to finish, summarise. */
 export async function runStep(system: System, pool: ClientPool, targets: Target[], opts: StepOptions): Promise<StepResult> {
   await pool.reset(system.protocol === "agentcast");
+  const countersBefore = system.name.startsWith("agentcast") ? await readNodeCounters(system.redisNodes) : [];
   const startUs = nowUs();
   const pub = await system.publish({ rate: opts.rate, durationMs: opts.durationMs, targets, ...(opts.random ? { random: true } : {}) });
   const expected = pub.published * opts.watchers;
@@ -49,6 +53,8 @@ export async function runStep(system: System, pool: ClientPool, targets: Target[
     last = s.received;
   }
   const spanS = Math.max((s.lastRecvUs - startUs) / 1e6, pub.elapsedMs / 1000);
+  const countersAfter = countersBefore.length > 0 ? await readNodeCounters(system.redisNodes) : [];
+  const redis = nodeLoads(countersBefore, countersAfter, (nowUs() - startUs) / 1e6);
   const lost = Math.max(0, expected - s.unique);
   const p99Ms = s.hist.quantileMs(0.99);
   const publisherBehind = pub.published < 0.95 * Math.floor((opts.rate * opts.durationMs) / 1000);
@@ -66,6 +72,7 @@ export async function runStep(system: System, pool: ClientPool, targets: Target[
     maxMs: s.hist.maxUs / 1000,
     publisherBehind,
     pass: lost === 0 && s.dups === 0 && p99Ms <= (opts.p99LimitMs ?? 50) && !publisherBehind,
+    redis,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { BenchOptions } from "../cli/options.js";
 import { ClientPool } from "../systems/client-pool.js";
-import type { System, SystemName, Target } from "../systems/system.js";
+import type { BenchRedis, System, SystemName, Target } from "../systems/system.js";
 import { quiesce, runStep, type StepResult } from "./step.js";
 import { startSystem } from "./systems.js";
 
@@ -22,12 +22,12 @@ interface Running {
  * for each rate, the systems take turns, so a noisy neighbour hits all of them alike. A system
  * that lost more than half or whose p99 passed 5 s is not driven at higher rates.
  */
-export async function runSweep(o: BenchOptions, redisUrl: string, log: (s: string) => void): Promise<SweepResult> {
+export async function runSweep(o: BenchOptions, redis: BenchRedis, log: (s: string) => void): Promise<SweepResult> {
   const running: Running[] = [];
   const steps: StepResult[] = [];
   try {
     for (const name of o.systems) {
-      const system = await startSystem(name as SystemName, redisUrl, 2);
+      const system = await startSystem(name as SystemName, redis, 2);
       const pool = ClientPool.start(2);
       running.push({ system, pool, targets: [], saturated: false });
       const r = running[running.length - 1] as Running;
@@ -53,8 +53,9 @@ export async function runSweep(o: BenchOptions, redisUrl: string, log: (s: strin
           drainMs: o.sweep.drainMs,
         });
         steps.push(step);
+        const shares = step.redis.length > 1 ? `, masters ${step.redis.map((n) => `${(n.publishShare * 100).toFixed(0)}%`).join("/")}` : "";
         log(
-          `sweep: ${step.system} @${rate}/s → ${step.deliveredPerSec}/s, lost ${step.lost}, p99 ${step.p99Ms.toFixed(1)} ms${step.pass ? "" : " (fail)"}`,
+          `sweep: ${step.system} @${rate}/s → ${step.deliveredPerSec}/s, lost ${step.lost}, p99 ${step.p99Ms.toFixed(1)} ms${shares}${step.pass ? "" : " (fail)"}`,
         );
         if (step.lost > step.published / 2 || step.p99Ms > 5_000) r.saturated = true;
         await quiesce(r.pool, 30_000);

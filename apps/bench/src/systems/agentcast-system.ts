@@ -1,6 +1,5 @@
-import { createKeys, TaskStore } from "@agentcast/store";
+import { connectRedis, createKeys, redisTargetOf, TaskStore } from "@agentcast/store";
 import { type GatewayProcess, signDevToken, startGatewayProcess } from "@agentcast/testkit";
-import { Redis } from "ioredis";
 import { ChildRpc } from "../common/ipc.js";
 import type { PaceResult } from "../common/pacer.js";
 import { scrapeMetric } from "../common/proc-stats.js";
@@ -21,18 +20,28 @@ export const BENCH_GATEWAY_ENV: Record<string, string> = {
   ...(process.env.BENCH_GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS } : {}),
 };
 
-/** agentcast: real gateway processes (apps/gateway/dist/main.js) and the real EventPublisher in its own process. */
+/**
+ * agentcast: real gateway processes (apps/gateway/dist/main.js) and the real EventPublisher in its own
+ * process, on one Redis node or (with `cluster`) on a Redis Cluster, configured as in production.
+ */
 export async function startAgentcastSystem(opts: SystemOptions): Promise<System> {
+  const where = opts.cluster ? { redisClusterNodes: opts.cluster.seeds } : { redisUrl: opts.redisUrl };
   const gateways: GatewayProcess[] = await Promise.all(
-    Array.from({ length: opts.servers }, (_, i) =>
-      startGatewayProcess({ redisUrl: opts.redisUrl, id: `gw-${i + 1}`, env: BENCH_GATEWAY_ENV }),
-    ),
+    Array.from({ length: opts.servers }, (_, i) => startGatewayProcess({ ...where, id: `gw-${i + 1}`, env: BENCH_GATEWAY_ENV })),
   );
-  const publisher = ChildRpc.start("publisher", { PUBLISHER: "agentcast", REDIS_URL: opts.redisUrl });
-  const redis = new Redis(opts.redisUrl, { connectionName: "bench:tasks" });
+  const redisEnv: Record<string, string> = opts.cluster ? { REDIS_CLUSTER_NODES: opts.cluster.seeds } : { REDIS_URL: opts.redisUrl };
+  const publisher = ChildRpc.start("publisher", { PUBLISHER: "agentcast", ...redisEnv });
+  const target = redisTargetOf({
+    REDIS_URL: opts.cluster ? undefined : opts.redisUrl,
+    REDIS_CLUSTER_NODES: opts.cluster?.seeds,
+    REDIS_USERNAME: undefined,
+    REDIS_PASSWORD: undefined,
+  });
+  const redis = connectRedis(target, "commands", { name: "bench:tasks" });
   const tasks = new TaskStore(redis, { keys: createKeys("ac"), historyTtlSeconds: 3_600 });
   return {
-    name: "agentcast",
+    name: opts.cluster ? "agentcast-cluster" : "agentcast",
+    redisNodes: opts.cluster ? opts.cluster.masters : [new URL(opts.redisUrl).host],
     protocol: "agentcast",
     urls: gateways.map((g) => g.url),
     serverPids: gateways.map((g) => g.child.pid),

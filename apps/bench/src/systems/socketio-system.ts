@@ -16,6 +16,7 @@ export async function startSocketIoSystem(opts: SystemOptions & { adapter?: bool
     protocol: "sio",
     urls: ports.map((p) => `http://127.0.0.1:${p}`),
     serverPids: servers.map((s) => s.pid),
+    redisNodes: [new URL(opts.redisUrl).host],
     async targets(count, tag) {
       return Array.from({ length: count }, (_, i): Target => ({ name: `${tag}-${i}`, publish: `${tag}-${i}` }));
     },

@@ -18,6 +18,7 @@ export async function startWsSystem(): Promise<System> {
       child.call<PaceResult>("publish", { ...args, targets: args.targets.map((t) => t.name) }, args.durationMs + 60_000),
     heapUsed: async () => (await child.call<{ heapUsed: number }>("memory")).heapUsed,
     subscriberNames: () => [],
+    redisNodes: [],
     kill: async () => {
       child.proc.kill("SIGKILL");
       await child.exited;
