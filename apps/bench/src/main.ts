@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { join } from "node:path";
-import { type RedisClusterHandle, startRedisCluster, startRedisServer } from "@agentcast/testkit";
+import { parseClusterNodes, type RedisClusterHandle, startRedisCluster, startRedisServer } from "@agentcast/testkit";
+import { Redis } from "ioredis";
 import { parseArgs } from "./cli/args.js";
 import type { BenchOptions } from "./cli/options.js";
 import type { BenchResults } from "./report/results.js";
@@ -42,7 +43,10 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = (s) =
   let cluster: RedisClusterHandle | undefined;
   try {
     const redis: BenchRedis = { url: single.url };
-    if (o.redis === "cluster") {
+    if (o.redis === "cluster" && o.clusterNodes) {
+      redis.cluster = await givenCluster(o.clusterNodes);
+      log(`redis cluster (REDIS_CLUSTER_NODES): masters ${redis.cluster.masters.join(", ")}`);
+    } else if (o.redis === "cluster") {
       cluster = await startRedisCluster();
       const masters = (await cluster.masters()).map((m) => m.node.address);
       redis.cluster = { seeds: cluster.seeds, masters };
@@ -68,6 +72,31 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = (s) =
   }
   results.finishedAt = new Date().toISOString();
   return results;
+}
+
+/** A running cluster named by its seeds: loopback only (the bench is a load generator), masters read from CLUSTER NODES. */
+async function givenCluster(seeds: string): Promise<NonNullable<BenchRedis["cluster"]>> {
+  const nodes = seeds
+    .split(",")
+    .map((s) => s.trim().replace(/^redis:\/\//, ""))
+    .filter(Boolean);
+  const hosts = nodes.map((n) => n.slice(0, n.lastIndexOf(":")));
+  if (nodes.length === 0 || hosts.some((h) => !/^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/.test(h)))
+    throw new Error(`REDIS_CLUSTER_NODES: the bench loads only a cluster on this machine (127.0.0.0/8, localhost, ::1), not ${seeds}`);
+  const first = nodes[0] as string;
+  const client = new Redis({
+    host: first.slice(0, first.lastIndexOf(":")),
+    port: Number(first.slice(first.lastIndexOf(":") + 1)),
+    lazyConnect: true,
+  });
+  try {
+    await client.connect();
+    const all = parseClusterNodes((await client.call("CLUSTER", "NODES")) as string);
+    const masters = all.filter((n) => n.flags.includes("master") && !n.flags.includes("fail") && n.slots.length > 0).map((n) => n.address);
+    return { seeds: nodes.join(","), masters };
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** Writes bench-results/<timestamp>.json and latest.json under `dir`; returns the path. */

@@ -5,7 +5,9 @@ const USAGE = `usage: npm run bench -- [--quick] [--only sweep|idle|isolation|st
                       [--systems ws,socketio,agentcast] [--duration ms] [--clients n] [--idle-counts 10000,18000]
                       [--redis single|cluster] [--out dir]
   --redis cluster: agentcast on one Redis next to agentcast on a local Redis Cluster (3 masters + 3 replicas),
-                   same run; sweep and isolation unless --only says otherwise, agentcast unless --systems does.`;
+                   same run; sweep and isolation unless --only says otherwise, agentcast unless --systems does.
+                   With env REDIS_CLUSTER_NODES (loopback seeds of a throwaway cluster) that cluster is used
+                   instead of starting one, and --redis cluster is implied.`;
 
 const list = (v: string | undefined, flag: string) => {
   if (!v) throw new Error(`${flag} needs a value\n${USAGE}`);
@@ -21,8 +23,13 @@ const positive = (v: string, flag: string) => {
 };
 
 /** Parses the command line into options (quick or full defaults, then overrides). */
-export function parseArgs(argv: string[]): BenchOptions {
+export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): BenchOptions {
   const o = defaultOptions(argv.includes("--quick"));
+  const givenCluster = env.REDIS_CLUSTER_NODES?.trim();
+  if (givenCluster) {
+    o.redis = "cluster";
+    o.clusterNodes = givenCluster;
+  }
   let onlyGiven = false;
   let systemsGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -65,6 +72,7 @@ export function parseArgs(argv: string[]): BenchOptions {
         break;
       case "--redis":
         if (value !== "single" && value !== "cluster") throw new Error(`--redis: single or cluster, not ${value ?? "nothing"}\n${USAGE}`);
+        if (value === "single" && givenCluster) throw new Error("--redis single with REDIS_CLUSTER_NODES set: unset one");
         o.redis = value;
         i++;
         break;

@@ -10,6 +10,8 @@ export interface BenchOptions {
    * + 3 replicas), next to agentcast on one node in the same run (sweep and isolation by default).
    */
   redis: "single" | "cluster";
+  /** With `redis: "cluster"`: seeds of a running cluster to use (env REDIS_CLUSTER_NODES, loopback only) instead of starting one. */
+  clusterNodes?: string;
   scenarios: ScenarioName[];
   systems: SystemName[];
   sweep: { rates: number[]; durationMs: number; clients: number; drainMs: number };

@@ -29,7 +29,10 @@ export async function startAgentcastSystem(opts: SystemOptions): Promise<System>
   const gateways: GatewayProcess[] = await Promise.all(
     Array.from({ length: opts.servers }, (_, i) => startGatewayProcess({ ...where, id: `gw-${i + 1}`, env: BENCH_GATEWAY_ENV })),
   );
-  const redisEnv: Record<string, string> = opts.cluster ? { REDIS_CLUSTER_NODES: opts.cluster.seeds } : { REDIS_URL: opts.redisUrl };
+  // The other one cleared: a child inherits the bench's env, which may name a cluster (REDIS_CLUSTER_NODES).
+  const redisEnv = opts.cluster
+    ? { REDIS_URL: "", REDIS_CLUSTER_NODES: opts.cluster.seeds }
+    : { REDIS_URL: opts.redisUrl, REDIS_CLUSTER_NODES: "" };
   const publisher = ChildRpc.start("publisher", { PUBLISHER: "agentcast", ...redisEnv });
   const target = redisTargetOf({
     REDIS_URL: opts.cluster ? undefined : opts.redisUrl,

@@ -9,7 +9,7 @@ export async function startSocketIoSystem(opts: SystemOptions & { adapter?: bool
   const servers = names.map((name) =>
     ChildRpc.start("sio-server", { BENCH_NAME: name, ...(useRedis ? { REDIS_URL: opts.redisUrl } : {}) }),
   );
-  const publisher = ChildRpc.start("publisher", { PUBLISHER: "emitter", REDIS_URL: opts.redisUrl });
+  const publisher = ChildRpc.start("publisher", { PUBLISHER: "emitter", REDIS_URL: opts.redisUrl, REDIS_CLUSTER_NODES: "" });
   const ports = await Promise.all(servers.map((s) => s.call<number>("port")));
   return {
     name: "socketio",
