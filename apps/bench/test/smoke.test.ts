@@ -67,7 +67,11 @@ describe("bench harness (reduced)", () => {
 
   it("REDIS_CLUSTER_NODES puts the bench in cluster mode on that cluster, which must be on this machine", async () => {
     const o = parseArgs(["--quick"], { REDIS_CLUSTER_NODES: "127.0.0.1:7000,127.0.0.1:7001" });
-    expect(o).toMatchObject({ redis: "cluster", clusterNodes: "127.0.0.1:7000,127.0.0.1:7001", systems: ["agentcast", "agentcast-cluster"] });
+    expect(o).toMatchObject({
+      redis: "cluster",
+      clusterNodes: "127.0.0.1:7000,127.0.0.1:7001",
+      systems: ["agentcast", "agentcast-cluster"],
+    });
     expect(() => parseArgs(["--redis", "single"], { REDIS_CLUSTER_NODES: "127.0.0.1:7000" })).toThrow(/unset one/);
     const remote = { ...o, clusterNodes: "10.1.2.3:6379", outDir: "" };
     await expect(runBench(remote, () => {})).rejects.toThrow(/only a cluster on this machine/);
