@@ -89,8 +89,8 @@ describe("on a Redis Cluster, every operation stays on one slot", () => {
       expect(await tasks.consumeAnswer(t.taskId, "q0")).toBe("yes");
       expect(await tasks.requestCancel(userId, t.taskId)).toMatchObject({ ok: true });
       await publisher.publish({ ...base, type: "agent_completed", data: { status: "cancelled" }, position: { owner: "o1", index: 2 } });
-      expect(await eventLog.position(t.taskId)).toEqual({ lastSeq: 3, firstSeq: 1 });
-      expect((await eventLog.readRawAfter(t.taskId, 0, 10)).map((r) => r.seq)).toEqual([1, 2, 3]);
+      expect(await eventLog.position(t.taskId)).toEqual({ lastSeq: 3, firstSeq: 1, foldedThrough: 0 });
+      expect((await eventLog.readRawAfter(t.taskId, 0, 10)).rows.map((r) => r.seq)).toEqual([1, 2, 3]);
       expect((await eventLog.readRun(t.taskId, t.runId)).map((e) => e.type)).toEqual([
         "agent_started",
         "agent_question",
@@ -108,5 +108,26 @@ describe("on a Redis Cluster, every operation stays on one slot", () => {
     expect((await tasks.listTasks(users.at(-1) as string, 10)).tasks).toHaveLength(1);
     expect((await queues.getJobCounts("waiting")).waiting).toBe(6);
     await queues.close();
+
+    // History compaction (compact-history-3.lua) on every master: streamed deltas folded into a snapshot.
+    const small = new EventPublisher(redis, { keys, historyMaxLen: 100, historyTtlSeconds: 600 });
+    for (const t of created.slice(6, 12)) {
+      const userId = users[created.indexOf(t) >> 1] as string;
+      await small.publish({ taskId: t.taskId, runId: t.runId, userId, type: "agent_started", data: { input: "long" } });
+      for (let i = 0; i < 150; i++)
+        await small.publish({ taskId: t.taskId, runId: t.runId, userId, type: "agent_output", data: { delta: `${i} ` } });
+      const replay = await eventLog.readAfter(t.taskId, 0, 1_000);
+      expect(replay.length).toBeLessThanOrEqual(100);
+      const text = replay.filter((e) => e.type === "agent_output").map((e) => e.data as { delta: string; snapshot?: true });
+      expect(text[0]?.snapshot).toBe(true);
+      expect(
+        (text[0]?.delta ?? "") +
+          text
+            .slice(1)
+            .map((d) => d.delta)
+            .join(""),
+      ).toBe(Array.from({ length: 150 }, (_, i) => `${i} `).join(""));
+    }
+    expect(new Set(await Promise.all(created.slice(6, 12).map((t) => masterOf(keys.task(t.taskId))))).size).toBeGreaterThan(1);
   });
 });

@@ -2,7 +2,7 @@ import type { EventEnvelope } from "@agentcast/protocol";
 
 export type TimelineRow =
   | { kind: "run"; key: number; input: string; runId: string }
-  | { kind: "thinking"; key: number; text: string }
+  | { kind: "thinking"; key: number; text: string; streamed?: true }
   | {
       kind: "tool";
       key: number;
@@ -14,7 +14,7 @@ export type TimelineRow =
       error?: string;
       durationMs?: number;
     }
-  | { kind: "output"; key: number; text: string }
+  | { kind: "output"; key: number; text: string; runId: string }
   | { kind: "question"; key: number; prompt: string }
   | { kind: "completed"; key: number; status: string; result?: unknown }
   | { kind: "error"; key: number; code: string; message: string };
@@ -34,7 +34,10 @@ export function buildTimeline(events: readonly EventEnvelope[]): TimelineRow[] {
         rows.push({ kind: "run", key: e.seq, input: e.data.input, runId: e.runId });
         break;
       case "agent_thinking":
-        rows.push({ kind: "thinking", key: e.seq, text: e.data.text });
+        // Streamed reasoning (`delta`) continues the thought it belongs to; a whole thought (`text`) is a row.
+        if (!("delta" in e.data)) rows.push({ kind: "thinking", key: e.seq, text: e.data.text });
+        else if (last?.kind === "thinking" && last.streamed) last.text += e.data.delta;
+        else rows.push({ kind: "thinking", key: e.seq, text: e.data.delta, streamed: true });
         break;
       case "tool_executing": {
         const row = { kind: "tool" as const, key: e.seq, tool: e.data.tool, args: e.data.args, done: false };
@@ -49,8 +52,15 @@ export function buildTimeline(events: readonly EventEnvelope[]): TimelineRow[] {
         break;
       }
       case "agent_output":
-        if (last?.kind === "output") last.text += e.data.delta;
-        else rows.push({ kind: "output", key: e.seq, text: e.data.delta });
+        if (e.data.snapshot) {
+          // Compacted history: the run's whole text so far replaces what its deltas built.
+          for (let i = rows.length - 1; i >= 0; i--) {
+            const row = rows[i];
+            if (row?.kind === "output" && row.runId === e.runId) rows.splice(i, 1);
+          }
+          rows.push({ kind: "output", key: e.seq, text: e.data.delta, runId: e.runId });
+        } else if (last?.kind === "output" && last.runId === e.runId) last.text += e.data.delta;
+        else rows.push({ kind: "output", key: e.seq, text: e.data.delta, runId: e.runId });
         break;
       case "agent_question":
         rows.push({ kind: "question", key: e.seq, prompt: e.data.prompt });

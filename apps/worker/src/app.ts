@@ -75,7 +75,7 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
   const tasks = new TaskStore(cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
   const makeAgent = AGENTS[config.AGENT];
   if (!makeAgent) throw new Error(`AGENT: unknown agent ${config.AGENT}`);
-  const agent = makeAgent({ demoStepMs: config.DEMO_STEP_MS });
+  const agent = makeAgent({ demoStepMs: config.DEMO_STEP_MS, demoTokenRate: config.DEMO_TOKEN_RATE });
   const knownTools = new Set(agent.tools ?? []);
   const active = new ActiveRuns(sub, keys.controlChannel, tasks, config.CONTROL_POLL_MS, config.RUN_STALL_TIMEOUT_MS, logger);
   const runDeps: ExecuteRunDeps = {
@@ -90,6 +90,7 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
     tasks,
     logger,
     pollIntervalMs: config.CONTROL_POLL_MS,
+    coalesce: { windowMs: config.OUTPUT_COALESCE_MS, maxBytes: config.OUTPUT_COALESCE_MAX_BYTES },
     requeue: async (job) => {
       const next = await tasks.startRun(job.userId, job.taskId);
       if (!next.ok) return void logger.warn({ taskId: job.taskId, code: next.code }, "could not re-queue after shutdown");
@@ -98,6 +99,10 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
     },
     observer: {
       published: (type) => metrics.eventsPublished.inc({ type }),
+      compacted: (folded, trimmed) => {
+        metrics.historyCompacted.inc({ outcome: "folded" }, folded);
+        metrics.historyCompacted.inc({ outcome: "trimmed" }, trimmed);
+      },
       toolFinished: (tool, ms) => metrics.toolDuration.observe({ tool: knownTools.has(tool) ? tool : "other" }, ms / 1000),
       silentFailure: (kind) => metrics.silentFailures.inc(kind),
       runEnded: (status, ms) => {

@@ -21,12 +21,21 @@ export const workerConfigSchema = z
     AGENT_MODULE: optionalEnvString(z),
     /** DEMO_STEP_MS: pause between the demo agent's steps, in ms. */
     DEMO_STEP_MS: z.coerce.number().int().min(0).max(60_000).default(150),
+    /** DEMO_TOKEN_RATE: tokens per second the demo agent streams for `/stream N` (1–10,000). */
+    DEMO_TOKEN_RATE: z.coerce.number().int().min(1).max(10_000).default(100),
     /** METRICS_PORT: Prometheus /metrics port (0 = any free port). */
     METRICS_PORT: portSchema(z, 9465),
     /** METRICS_HOST: interface for the metrics server. */
     METRICS_HOST: z.string().min(1).default("0.0.0.0"),
-    /** HISTORY_MAX_LEN: events retained per task (approximate trim). */
-    HISTORY_MAX_LEN: z.coerce.number().int().min(100).default(10_000),
+    /** HISTORY_MAX_LEN: entries a task's history holds (events + snapshots); over it, old deltas are folded into snapshots. */
+    HISTORY_MAX_LEN: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
+    /**
+     * OUTPUT_COALESCE_MS: consecutive agent_output (and streamed agent_thinking) deltas of a run are merged into
+     * one event per window, opened at the first buffered delta (not a debounce); 0 = one event per delta.
+     */
+    OUTPUT_COALESCE_MS: z.coerce.number().int().min(0).max(1_000).default(40),
+    /** OUTPUT_COALESCE_MAX_BYTES: a window closes early once this many bytes (UTF-8) are pending. */
+    OUTPUT_COALESCE_MAX_BYTES: z.coerce.number().int().min(1).max(262_144).default(4_096),
     /** CONTROL_POLL_MS: how often a run re-checks Redis for a cancel or an answer it may have missed. */
     CONTROL_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
     /** RUN_STALL_TIMEOUT_MS: a run with no event for this long (not counting waits for the user) is ended as run_stalled. */

@@ -47,6 +47,6 @@ describe("the built worker: cancel while a tool finishes", () => {
     const events = await log.readRun(taskId, runId);
     expect(summary(events)).toEqual(["agent_started", "tool_executing:tc_1", "tool_completed:tc_1:false", "agent_completed"]);
     expect(validateRunEvents(events)).toEqual([]);
-    expect(events.at(-1)?.data).toEqual({ status: "cancelled" });
+    expect(events.at(-1)?.data).toEqual({ status: "cancelled", result: { outputChars: 0 } });
   }, 30_000);
 });

@@ -101,7 +101,7 @@ describe("cancel while a tool runs", () => {
     const events = await history();
     expect(summary(events)).toEqual(["agent_started", "tool_executing:tc_1", "tool_completed:tc_1:false", "agent_completed"]);
     expectWellFormed(events);
-    expect(events.at(-1)?.data).toEqual({ status: "cancelled" });
+    expect(events.at(-1)?.data).toEqual({ status: "cancelled", result: { outputChars: 0 } });
     expect(job.runId).toBe(events[0]?.runId);
   });
 

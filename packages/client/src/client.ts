@@ -278,6 +278,7 @@ export class AgentcastClient {
         const since = stream.lastId === undefined ? {} : { sinceId: stream.lastId };
         const ack = await this.command("subscribe", { taskId: stream.taskId, sinceSeq: stream.lastSeq, ...since });
         if (ack.truncated && ack.firstSeq !== undefined) stream.skipTo(ack.firstSeq - 1);
+        if (ack.foldedThrough !== undefined) stream.folded(ack.foldedThrough);
         return;
       } catch (err) {
         const error = err instanceof AgentcastError ? err : new AgentcastError("internal_error", String(err), true);

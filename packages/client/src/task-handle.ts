@@ -1,5 +1,9 @@
 import type { EnvelopeOf, EventEnvelope, EventType } from "@agentcast/protocol";
+import { EMPTY_RUN_TEXT, foldRunText, type RunText } from "./run-text.js";
 import type { TaskStream } from "./task-stream.js";
+
+/** Runs whose text a handle keeps (the newest ones). */
+const MAX_RUN_TEXTS = 64;
 
 type Listener = (e: EventEnvelope) => void;
 
@@ -17,6 +21,9 @@ export class TaskHandle implements AsyncIterable<EventEnvelope> {
   private readonly detachReset: () => void;
   private closed = false;
   private seen: number;
+  /** Each run's text so far, oldest run first (at most MAX_RUN_TEXTS). */
+  private readonly texts = new Map<string, RunText>();
+  private latestRunId: string | undefined;
 
   constructor(
     private readonly stream: TaskStream,
@@ -64,6 +71,14 @@ export class TaskHandle implements AsyncIterable<EventEnvelope> {
     return () => this.resetListeners.delete(fn);
   }
 
+  /**
+   * A run's text so far — its answer and its reasoning, deltas already joined — from the events this
+   * handle delivered: `runId`'s, or the latest run's. Empty for a run it has not seen.
+   */
+  text(runId: string | undefined = this.latestRunId): RunText {
+    return (runId === undefined ? undefined : this.texts.get(runId)) ?? EMPTY_RUN_TEXT;
+  }
+
   /** Resolves with the next event delivered from now on that matches `predicate`. */
   next(predicate: (e: EventEnvelope) => boolean = () => true): Promise<EventEnvelope> {
     return new Promise((resolve) => {
@@ -107,16 +122,29 @@ export class TaskHandle implements AsyncIterable<EventEnvelope> {
     if (this.closed) return;
     this.seen = 0;
     if (this.queue) this.queue.length = 0;
+    this.texts.clear();
+    this.latestRunId = undefined;
     for (const fn of this.resetListeners) fn();
   }
 
   private push(e: EventEnvelope): void {
     if (this.closed || e.seq <= this.seen) return;
     this.seen = e.seq;
+    this.foldText(e);
     const waiter = this.waiters.shift();
     if (waiter) waiter({ value: e, done: false });
     else this.queue?.push(e);
     for (const fn of this.listeners.get(e.type) ?? []) fn(e);
     for (const fn of this.listeners.get("*") ?? []) fn(e);
+  }
+
+  private foldText(e: EventEnvelope): void {
+    let text = this.texts.get(e.runId);
+    if (!text) {
+      if (this.texts.size >= MAX_RUN_TEXTS) this.texts.delete(this.texts.keys().next().value as string);
+      text = EMPTY_RUN_TEXT;
+      this.latestRunId = e.runId;
+    }
+    this.texts.set(e.runId, foldRunText(text, e));
   }
 }

@@ -30,6 +30,8 @@ export class TaskStream {
   /** After a reset: the next event starts the stream again, wherever history starts now. */
   private restarting = false;
   private reportedGapAt = -1;
+  /** Seqs up to this one may be streamed deltas folded into snapshots (from the subscribe ack). */
+  private foldedThrough = 0;
   /** Set while the stream waits for this run's agent_started to learn where it starts (see `startAtRun`). */
   private anchorRunId: string | undefined;
 
@@ -50,6 +52,14 @@ export class TaskStream {
     this.anchorRunId = runId;
   }
 
+  /**
+   * The subscribe ack said streamed deltas up to `seq` may be folded into snapshots: the replay skips
+   * their seqs (their text comes in the snapshots), which is not a gap.
+   */
+  folded(seq: number): void {
+    if (seq > this.foldedThrough) this.foldedThrough = seq;
+  }
+
   /** Takes an event from the wire; delivers it (and any held successors) when it is next in line. */
   accept(e: EventEnvelope): void {
     if (this.restarting) {
@@ -66,6 +76,8 @@ export class TaskStream {
       this.skipTo(e.seq - 1);
     }
     if (e.seq <= this.lastSeq || this.held.has(e.seq)) return;
+    // Only folded seqs before it: next in line.
+    if (e.seq !== this.lastSeq + 1 && e.seq - 1 <= this.foldedThrough) this.skipTo(e.seq - 1);
     if (e.seq !== this.lastSeq + 1) {
       if (!this.hold(e)) return;
       if (this.reportedGapAt !== this.lastSeq + 1) {

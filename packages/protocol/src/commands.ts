@@ -85,7 +85,7 @@ export function isCommandName(value: unknown): value is CommandName {
 /** Successful ack bodies, per command. */
 export interface CommandResults {
   user_message: { taskId: string; runId: string; duplicate?: true };
-  subscribe: { taskId: string; lastSeq: number; truncated?: true; firstSeq?: number };
+  subscribe: { taskId: string; lastSeq: number; truncated?: true; firstSeq?: number; foldedThrough?: number };
   unsubscribe: { taskId: string };
   cancel: { taskId: string; runId: string };
   user_response: { taskId: string; questionId: string };

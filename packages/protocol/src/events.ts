@@ -8,7 +8,8 @@ const jsonObject = z.record(z.string(), z.unknown());
 /** Payload (`data`) schema of each agent event type. */
 export const eventDataSchemas = {
   agent_started: z.object({ input: z.string() }),
-  agent_thinking: z.object({ text: z.string() }),
+  /** A whole thought (`text`), or reasoning streamed token by token (`delta`: append it to the run's reasoning). */
+  agent_thinking: z.union([z.object({ text: z.string() }), z.object({ delta: z.string(), snapshot: z.literal(true).optional() })]),
   tool_executing: z.object({
     toolCallId: z.string().min(1),
     tool: z.string().min(1),
@@ -26,7 +27,8 @@ export const eventDataSchemas = {
     percent: z.number().min(0).max(100),
     message: z.string(),
   }),
-  agent_output: z.object({ delta: z.string() }),
+  /** `snapshot: true` only in replays of compacted history: `delta` is then the run's whole text so far (replace, do not append). */
+  agent_output: z.object({ delta: z.string(), snapshot: z.literal(true).optional() }),
   agent_question: z.object({
     questionId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/),
     prompt: z.string(),

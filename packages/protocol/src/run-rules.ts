@@ -112,6 +112,8 @@ export interface RunViolation extends RuleViolation {
 export interface ValidateRunEventsOptions {
   /** The user the run must belong to (default: the first event's userId). */
   userId?: string;
+  /** The subscribe ack's (or history page's) `foldedThrough`: seqs up to it may be folded into a snapshot, not missing. */
+  foldedThrough?: number;
 }
 
 /**
@@ -132,7 +134,10 @@ export function validateRunEvents(events: readonly EventEnvelope[], opts: Valida
     if (e.runId !== first.runId) at(violation("identity", `runId ${e.runId} differs from ${first.runId}`));
     if (e.taskId !== first.taskId) at(violation("identity", `taskId ${e.taskId} differs from ${first.taskId}`));
     if (e.userId !== userId) at(violation("identity", `userId ${e.userId} is not the run's user ${userId}`));
-    if (prevSeq !== null && e.seq !== prevSeq + 1) at(violation("seq", `seq ${e.seq} follows ${prevSeq} (expected ${prevSeq + 1})`));
+    // Seqs up to foldedThrough may be streamed deltas folded into a snapshot (compacted history): not missing.
+    const folded = opts.foldedThrough !== undefined && e.seq - 1 <= opts.foldedThrough;
+    if (prevSeq !== null && e.seq !== prevSeq + 1 && !(folded && e.seq > prevSeq))
+      at(violation("seq", `seq ${e.seq} follows ${prevSeq} (expected ${prevSeq + 1})`));
     prevSeq = e.seq;
     const broken = rules.violation(e.type, e.data);
     if (broken) at(broken);

@@ -20,8 +20,14 @@ describe("useAgentTask over a long run (a real worker streams 20,000 events)", (
   const wrapper = ({ children }: { children: ReactNode }) => <AgentcastProvider client={client}>{children}</AgentcastProvider>;
 
   beforeAll(async () => {
-    // History long enough for the whole run, so a client that falls behind still resumes without a hole.
-    stack = await startLocalStack({ gateways: 1, workers: 1, agentModule: LONG_RUN_AGENT, workerEnv: { HISTORY_MAX_LEN: "100000" } });
+    // History long enough for the whole run, so a client that falls behind still resumes without a hole;
+    // no coalescing: the point is one event per token reaching the hook.
+    stack = await startLocalStack({
+      gateways: 1,
+      workers: 1,
+      agentModule: LONG_RUN_AGENT,
+      workerEnv: { HISTORY_MAX_LEN: "100000", OUTPUT_COALESCE_MS: "0" },
+    });
     client = createClient({ url: stack.url, getToken: () => signDevToken("react-long"), transports: ["websocket"] });
   });
   afterEach(cleanup);
@@ -65,6 +71,8 @@ describe("useAgentTask over a long run (a real worker streams 20,000 events)", (
       const lastSeq = events.at(-1)?.seq ?? 0;
       expect(events.at(-1)?.type).toBe("agent_completed");
       expect(lastSeq).toBe(TOKENS + 2); // agent_started, the tokens, agent_completed
+      // The answer, joined by the hook from every delta: the view's text, not the app's concatenation.
+      expect(result.current.output).toBe(Array.from({ length: TOKENS }, (_, i) => `t${i} `).join(""));
       // The newest MAX_EVENTS, in order, none missing.
       expect(events.map((e) => e.seq)).toEqual(Array.from({ length: MAX_EVENTS }, (_, i) => lastSeq - MAX_EVENTS + 1 + i));
 

@@ -81,6 +81,12 @@ export const SILENT_FAILURE_KINDS = {
       "A task's history no longer holds an event a socket was given (a failover lost it and another took its seq); the socket got task_reset and the history again",
     action: "Expected only after a failover that lost events; with REDIS_WAIT_REPLICAS=1 it should stay 0",
   },
+  history_compaction_failed: {
+    components: ["worker"],
+    meaning:
+      "A task's history went over HISTORY_MAX_LEN and folding its old deltas into snapshots failed (Redis error); the next event over the bound tries again",
+    action: "Look for Redis errors; the history stays longer than its bound until a compaction succeeds",
+  },
 } as const satisfies Record<string, SilentFailureKind>;
 
 export type SilentFailure = keyof typeof SILENT_FAILURE_KINDS;

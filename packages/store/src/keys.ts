@@ -6,6 +6,8 @@ export interface Keys {
   readonly prefix: string;
   task(taskId: string): string;
   events(taskId: string): string;
+  /** Hash `<runId>|<type>` → snapshot envelope: old streamed deltas folded into one (compact-history-3.lua). */
+  snapshots(taskId: string): string;
   question(taskId: string): string;
   /** questionId of an answer stored but not yet consumed by the run (for ack_timeout). */
   pendingAnswer(taskId: string): string;
@@ -26,6 +28,7 @@ export function createKeys(prefix = "ac"): Keys {
     prefix,
     task: (taskId) => `${prefix}:{${taskId}}:task`,
     events: (taskId) => `${prefix}:{${taskId}}:events`,
+    snapshots: (taskId) => `${prefix}:{${taskId}}:snapshots`,
     question: (taskId) => `${prefix}:{${taskId}}:question`,
     pendingAnswer: (taskId) => `${prefix}:{${taskId}}:pending-answer`,
     gateways: `${prefix}:gateways`,

@@ -12,6 +12,7 @@ export interface LuaScripts {
     task: string,
     events: string,
     question: string,
+    snapshots: string,
     runId: string,
     type: string,
     envHead: string,
@@ -28,7 +29,15 @@ export interface LuaScripts {
     index: number | "",
     /** '1' (or absent): SPUBLISH in the script; '': append only, the caller publishes. */
     live?: "1" | "",
-  ): Promise<[seq: number, receivers: number]>;
+  ): Promise<[seq: number, receivers: number, overBound?: 0 | 1]>;
+  acCompactHistory(
+    task: string,
+    events: string,
+    snapshots: string,
+    maxLen: number,
+    targetLen: number,
+    ttlSeconds: number,
+  ): Promise<[folded: number, trimmed: number, entries: number]>;
   acClaimRun(task: string, runId: string, owner: string): Promise<[next: number]>;
   acCreateTask(
     task: string,
@@ -63,7 +72,8 @@ export type ScriptedRedis = RedisClient & LuaScripts;
 
 /** Command name → file in `lua/`; the number before `.lua` is the script's number of KEYS. */
 export const LUA_SCRIPT_FILES: Readonly<Record<ScriptName, string>> = {
-  acPublishEvent: "publish-event-3.lua",
+  acPublishEvent: "publish-event-4.lua",
+  acCompactHistory: "compact-history-3.lua",
   acCreateTask: "create-task-1.lua",
   acStartRun: "start-run-1.lua",
   acRequestCancel: "request-cancel-1.lua",

@@ -1,4 +1,5 @@
 import { type EventData, type EventEnvelope, type EventType, PROTOCOL_VERSION, taskRoom } from "@agentcast/protocol";
+import { type Compaction, compactHistory } from "./history-compaction.js";
 import { keySlot } from "./key-slot.js";
 import type { Keys } from "./keys.js";
 import { type ScriptedRedis, withLuaScripts } from "./lua-scripts.js";
@@ -39,7 +40,7 @@ export interface EventToPublish<T extends EventType = EventType> {
   /**
    * Where the event stands in its run: the owner token of the run's execution and the event's index
    * (0 = agent_started). The script publishes each index once per owner and fences off other owners,
-   * so a resend is safe (lua/publish-event-3.lua). Without it the event is appended unfenced (tests,
+   * so a resend is safe (lua/publish-event-4.lua). Without it the event is appended unfenced (tests,
    * the benchmark) and tried once.
    */
   position?: RunPosition;
@@ -59,6 +60,8 @@ export interface Published {
   receivers: number;
   /** True when this position was already published (a resend whose first reply was lost): nothing was appended. */
   duplicate: boolean;
+  /** The history went over its bound with this event and was compacted (compact-history-3.lua), or that failed. */
+  compaction?: Compaction | { failed: unknown };
   /** Replicas that acknowledged the event before it was published live, when it waited for them; undefined when it did not wait. */
   replicas?: number;
   /**
@@ -102,6 +105,7 @@ export class EventPublisher {
         keys.task(taskId),
         keys.events(taskId),
         keys.question(taskId),
+        keys.snapshots(taskId),
         runId,
         type,
         envHead,
@@ -122,21 +126,29 @@ export class EventPublisher {
     // meanwhile, see ReplicaWaits), then SPUBLISH. A failure anywhere retries the whole step: the script
     // answers a position already appended with its seq. A resend (-3) is published again either way:
     // its first publish may not have happened.
-    const step = async (): Promise<{ seq: number; code: number; replicas?: number }> => {
-      const [seq, code] = await append();
-      if (seq < 0 || (waitReplicas === 0 && code !== -3)) return { seq, code };
+    const step = async (): Promise<{ seq: number; code: number; over: boolean; replicas?: number }> => {
+      const [seq, code, over] = await append();
+      if (seq < 0 || (waitReplicas === 0 && code !== -3)) return { seq, code, over: over === 1 };
       const replicas = waitReplicas > 0 ? await this.waits.acknowledged(master, keys.task(taskId), waitReplicas) : undefined;
       // Published after a timeout too: the event is already in history there (docs/reliability.md).
       const receivers = Number(await this.redis.spublish(frame.channel, `${frame.prefix}${envHead}${seq}${envTail}${frame.suffix}`));
-      return { seq, code: code === -3 ? -3 : receivers, ...(replicas === undefined ? {} : { replicas }) };
+      return { seq, code: code === -3 ? -3 : receivers, over: over === 1, ...(replicas === undefined ? {} : { replicas }) };
     };
-    const { seq, code, replicas } = await this.withRetry(step, position ? (this.opts.maxAttempts ?? 5) : 1);
+    const { seq, code, over, replicas } = await this.withRetry(step, position ? (this.opts.maxAttempts ?? 5) : 1);
     if (replicas !== undefined && replicas < wanted) this.unwaitedUntil.set(master, Date.now() + (this.opts.waitBackoffMs ?? 1_000));
     const refused = refusalOf(seq);
     if (refused) throw new StaleRunError(refused, taskId, runId, refused === "out_of_order" ? code : undefined);
     const envelope = { v: PROTOCOL_VERSION, id, seq, type, taskId, runId, userId, ts, data } as EventEnvelope;
+    // Over its bound: fold the oldest streamed deltas into snapshots. The event is published either way,
+    // so a failure here is reported with it, not thrown (the next event over the bound tries again).
+    let compaction: Compaction | { failed: unknown } | undefined;
+    if (over) {
+      const bound = { maxLen: historyMaxLen, ttlSeconds: historyTtlSeconds };
+      compaction = await compactHistory(this.redis, keys, taskId, bound).catch((failed: unknown) => ({ failed }));
+    }
     return {
       envelope,
+      ...(compaction ? { compaction } : {}),
       receivers: Math.max(code, 0),
       duplicate: code === -3,
       unreplicated: wanted > 0 && (replicas ?? 0) < wanted,

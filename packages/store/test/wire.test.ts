@@ -81,7 +81,7 @@ describe("publisher ↔ installed sharded adapter", () => {
     expect(received).toEqual([p1.envelope, p2.envelope]);
     expect(await log.readAfter(taskId, 0, 10)).toEqual([p1.envelope, p2.envelope]);
     expect(await log.readAfter(taskId, 1, 10)).toEqual([p2.envelope]);
-    expect(await log.position(taskId)).toEqual({ lastSeq: 2, firstSeq: 1 });
+    expect(await log.position(taskId)).toEqual({ lastSeq: 2, firstSeq: 1, foldedThrough: 0 });
 
     await expect(publisher.publish({ ...base, runId: "r_other", type: "agent_output", data: { delta: "x" } })).rejects.toBeInstanceOf(
       StaleRunError,
@@ -118,6 +118,7 @@ describe("publisher ↔ installed sharded adapter", () => {
       keys.task(taskId),
       keys.events(taskId),
       keys.question(taskId),
+      keys.snapshots(taskId),
       runId,
       "agent_output",
       '{"v":1,"id":"e1","seq":',

@@ -11,6 +11,12 @@ export interface HistoryPagesOptions {
   maxConcurrentReads: number;
 }
 
+export interface HistoryPage {
+  events: OutboundEvent[];
+  full: boolean;
+  foldedThrough: number;
+}
+
 /** Reads pages of a task's history for replay, as events ready to write: stored bytes as they are when our script wrote them. */
 export class HistoryPages {
   private inFlight = 0;
@@ -22,13 +28,16 @@ export class HistoryPages {
     return this.opts.pageSize;
   }
 
-  /** Up to `pageSize` events with seq > afterSeq, in seq order. */
-  async after(taskId: string, afterSeq: number): Promise<OutboundEvent[]> {
+  /**
+   * Up to `pageSize` events with seq > afterSeq, in seq order (plus the snapshots of folded deltas in that
+   * range); `full`: read again after the last one; `foldedThrough`: missing seqs up to it were folded.
+   */
+  async after(taskId: string, afterSeq: number): Promise<HistoryPage> {
     if (this.inFlight >= this.opts.maxConcurrentReads) await new Promise<void>((resolve) => this.waiters.push(resolve));
     this.inFlight++;
     try {
-      const rows = await this.opts.eventLog.readRawAfter(taskId, afterSeq, this.opts.pageSize);
-      return rows.map((row) => this.replayable(row));
+      const page = await this.opts.eventLog.readRawAfter(taskId, afterSeq, this.opts.pageSize);
+      return { events: page.rows.map((row) => this.replayable(row)), full: page.full, foldedThrough: page.foldedThrough };
     } finally {
       this.inFlight--;
       this.waiters.shift()?.();

@@ -3,10 +3,10 @@ import type { Logger } from "pino";
 import type { Namespace, Socket } from "socket.io";
 import { CommandError } from "../commands/command-error.js";
 import { closeNow, isWritable } from "../socketio/internals.js";
-import type { HistoryPages } from "./history-pages.js";
+import type { HistoryPage, HistoryPages } from "./history-pages.js";
 import type { OutboundEvent } from "./outbound-event.js";
 import type { SlowConsumers } from "./slow-consumers.js";
-import { Subscription, type SubscriptionStart } from "./subscription.js";
+import { Subscription, type SubscriptionStart, type TaskPosition } from "./subscription.js";
 import { SubscriptionLease } from "./subscription-lease.js";
 
 /** One socket's subscription, as the registry holds it. */
@@ -23,7 +23,7 @@ export interface SubscriptionRegistryOptions {
   /** Resolves once this pod's Redis subscription to the room's channel is confirmed. */
   confirmRoom: (room: string) => Promise<void>;
   /** The task's lastSeq and the seq of its oldest retained event. */
-  readPosition: (taskId: string) => Promise<{ lastSeq: number; firstSeq: number | undefined }>;
+  readPosition: (taskId: string) => Promise<TaskPosition>;
   supervisor: Supervised;
   logger: Logger;
   onDelivered?: (event: OutboundEvent, replayed: boolean) => void;
@@ -162,7 +162,7 @@ export class SubscriptionRegistry {
     if (entry.sub.phase === "replaying") this.replay(entry);
   }
 
-  position(taskId: string): Promise<{ lastSeq: number; firstSeq: number | undefined }> {
+  position(taskId: string): Promise<TaskPosition> {
     return this.opts.readPosition(taskId);
   }
 
@@ -209,7 +209,7 @@ export class SubscriptionRegistry {
     const maxRetries = this.opts.maxReplayRetries ?? 5;
     let failures = 0;
     while (sub.phase === "replaying") {
-      let page: OutboundEvent[];
+      let page: HistoryPage;
       const lastSeq = sub.lastSeq;
       try {
         page = await this.opts.history.after(sub.taskId, sub.replayAfter);
@@ -220,7 +220,7 @@ export class SubscriptionRegistry {
         await new Promise((r) => setTimeout(r, 50 * 2 ** failures));
         continue;
       }
-      const step = sub.replayed(page, page.length === this.opts.history.pageSize);
+      const step = sub.replayed(page.events, page.full, page.foldedThrough);
       if (step.reset) this.rewritten(entry, lastSeq);
       for (const hole of step.holes) {
         this.opts.onProblem?.("sequence_gap");

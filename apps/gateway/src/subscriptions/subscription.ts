@@ -30,11 +30,22 @@ export interface Sequenced {
   readonly id?: string | undefined;
 }
 
+/** Where a task's history stands (EventLog.position). */
+export interface TaskPosition {
+  lastSeq: number;
+  /** From this seq on nothing was dropped for good; undefined when nothing is retained. */
+  firstSeq: number | undefined;
+  /** Streamed deltas up to this seq may be folded into snapshots (0: none). */
+  foldedThrough?: number;
+}
+
 /** What the ack of a subscribe says about where the subscription starts. */
 export interface SubscriptionStart {
   lastSeq: number;
   truncated?: true;
   firstSeq?: number;
+  /** Seqs up to this one that the replay skips were streamed deltas folded into the snapshots it sends: not gaps. */
+  foldedThrough?: number;
 }
 
 /**
@@ -113,7 +124,7 @@ export class Subscription<E extends Sequenced> {
    * joining → replaying: the room is confirmed and the task's position read. When history no longer
    * reaches `sinceSeq + 1`, the subscription starts at the oldest retained event (`truncated`).
    */
-  joined(position: { lastSeq: number; firstSeq: number | undefined }): SubscriptionStart {
+  joined(position: TaskPosition): SubscriptionStart {
     if (this.current !== "joining") throw new Error(`joined() in phase ${this.current}`);
     this.current = "replaying";
     const start: SubscriptionStart = { lastSeq: position.lastSeq };
@@ -125,6 +136,7 @@ export class Subscription<E extends Sequenced> {
         this.lastSeq = firstSeq - 1;
         this.lastId = undefined;
       }
+      if ((position.foldedThrough ?? 0) > this.lastSeq) start.foldedThrough = position.foldedThrough;
     }
     return start;
   }
@@ -166,15 +178,19 @@ export class Subscription<E extends Sequenced> {
   /**
    * A page of history after `lastSeq` was read (`full`: it had as many entries as were asked for).
    * Returns what to write now and whether to read again; once history is exhausted the held live
-   * events are merged, and the subscription goes live unless one is still missing.
+   * events are merged, and the subscription goes live unless one is still missing. Seqs up to
+   * `foldedThrough` missing from the page were streamed deltas folded into snapshots (the page carries
+   * the snapshots): not holes.
    */
-  replayed(read: readonly E[], full: boolean): ReplayStep<E> {
+  replayed(read: readonly E[], full: boolean, foldedThrough = 0): ReplayStep<E> {
     if (this.current !== "replaying") return { deliver: [], holes: [], next: this.current === "live" ? "live" : "read" };
     let page = read;
     if (this.anchored) {
-      // Read from lastSeq: the entry there must be the event this socket was given.
+      // Read from lastSeq: the entry there must be the event this socket was given — unless it was a delta
+      // since folded into a snapshot (the snapshot's id is its own): folding is not a rewrite.
       const anchor = page[0];
-      if (!anchor || (anchor.seq === this.lastSeq && anchor.id !== undefined && anchor.id !== this.lastId)) {
+      const folded = this.lastSeq <= foldedThrough;
+      if (!anchor || (anchor.seq === this.lastSeq && anchor.id !== undefined && anchor.id !== this.lastId && !folded)) {
         this.reset();
         return { deliver: [], holes: [], next: "read", reset: true };
       }
@@ -188,7 +204,7 @@ export class Subscription<E extends Sequenced> {
     const holes: ReplayStep<E>["holes"] = [];
     for (const e of page) {
       if (e.seq <= this.lastSeq) continue;
-      if (e.seq > this.lastSeq + 1) holes.push({ kind: "trimmed", after: this.lastSeq, next: e.seq });
+      if (e.seq > this.lastSeq + 1 && e.seq - 1 > foldedThrough) holes.push({ kind: "trimmed", after: this.lastSeq, next: e.seq });
       this.lastSeq = e.seq;
       this.lastId = e.id;
       deliver.push({ event: e, replayed: true });

@@ -6,8 +6,19 @@ export interface AgentContext {
   readonly userId: string;
   /** Aborted when the user cancels the run. */
   readonly signal: AbortSignal;
+  /** A whole thought (`agent_thinking { text }`). */
   thinking(text: string): Promise<void>;
+  /**
+   * Reasoning streamed token by token (`agent_thinking { delta }`): merged with its neighbours like
+   * `output`. Resolves once buffered (or, when the buffer is full, once it is published).
+   */
+  thinkingDelta(delta: string): Promise<void>;
   progress(percent: number, message: string): Promise<void>;
+  /**
+   * Streams part of the answer (`agent_output { delta }`). Consecutive deltas are merged into one event
+   * per OUTPUT_COALESCE_MS window (or OUTPUT_COALESCE_MAX_BYTES); any other event publishes them first.
+   * Resolves once buffered (or, when the buffer is full, once it is published).
+   */
   output(delta: string): Promise<void>;
   /** Runs `fn` as a tool call: tool_executing, then tool_completed with ok/result/error and duration. */
   tool<T>(tool: string, args: Record<string, unknown>, fn: () => Promise<T> | T): Promise<T>;

@@ -1,5 +1,6 @@
 import { type Agent, type AgentContext, AgentFailure } from "./agent.js";
 import { evaluate, findExpression } from "./calculator.js";
+import { streamTokens } from "./token-stream.js";
 
 export interface DemoDirectives {
   ask: boolean;
@@ -11,18 +12,26 @@ export interface DemoDirectives {
   invalid: boolean;
   /** Number of tool calls (default 1, at most 50). */
   tools: number;
+  /** `/stream N`: stream N output tokens (1–5 characters) at DEMO_TOKEN_RATE instead of the usual answer; 0 = not asked. */
+  stream: number;
   /** The text without directives. */
   text: string;
 }
 
 const MAX_TOOLS = 50;
+const MAX_STREAM_TOKENS = 1_000_000;
 
-/** Reads `/ask`, `/fail`, `/slow` and `/tools N` out of a message. */
+/** Reads `/ask`, `/fail`, `/slow`, `/tools N` and `/stream N` out of a message. */
 export function parseDirectives(input: string): DemoDirectives {
   let tools = 1;
+  let stream = 0;
   const text = input
     .replace(/(^|\s)\/tools\s+(\d+)(?=\s|$)/gi, (_m, pre: string, n: string) => {
       tools = Math.min(Number(n), MAX_TOOLS);
+      return pre;
+    })
+    .replace(/(^|\s)\/stream\s+(\d+)(?=\s|$)/gi, (_m, pre: string, n: string) => {
+      stream = Math.min(Number(n), MAX_STREAM_TOKENS);
       return pre;
     })
     .replace(/(^|\s)\/(ask|fail|slow|hang|hangtool|invalid)(?=\s|$)/gi, "$1")
@@ -37,6 +46,7 @@ export function parseDirectives(input: string): DemoDirectives {
     hangtool: has("hangtool"),
     invalid: has("invalid"),
     tools,
+    stream,
     text,
   };
 }
@@ -44,14 +54,22 @@ export function parseDirectives(input: string): DemoDirectives {
 /**
  * The deterministic demo agent: thinks, calls a calculator on an arithmetic expression in the text
  * (else a clock), reports progress, optionally asks a question, streams its answer and completes.
+ * `/stream N` streams N tokens at `tokensPerSecond` instead (reasoning first, token by token).
  */
-export function createDemoAgent(stepMs: number): Agent {
+export function createDemoAgent(stepMs: number, tokensPerSecond = 100): Agent {
   return {
     name: "demo",
     tools: ["calculator", "clock", "wait"],
     async run(ctx: AgentContext) {
       const d = parseDirectives(ctx.input);
       const step = d.slow ? stepMs * 10 : stepMs;
+      if (d.stream > 0) {
+        for (const piece of ["Planning", " a", " long", " answer", "."]) await ctx.thinkingDelta(piece);
+        await ctx.progress(10, `Streaming ${d.stream} tokens`);
+        const outputChars = await streamTokens(ctx, d.stream, tokensPerSecond);
+        await ctx.progress(100, "Done");
+        return { result: { outputChars } };
+      }
       await ctx.thinking(`Reading the request: "${d.text.slice(0, 120)}"`);
       await ctx.progress(10, "Understanding the request");
       await ctx.sleep(step);

@@ -49,6 +49,12 @@ export function createWorkerMetrics(
       labelNames: ["type"] as const,
       registers,
     }),
+    historyCompacted: new Counter({
+      name: "agentcast_worker_history_compacted_events_total",
+      help: "Events taken out of task histories over HISTORY_MAX_LEN: deltas folded into a run's snapshot (text kept), or other events trimmed (gone)",
+      labelNames: ["outcome"] as const,
+      registers,
+    }),
     toolDuration: new Histogram({
       name: "agentcast_worker_tool_duration_seconds",
       help: "Tool call duration, by tool (registered tool names; others are 'other')",

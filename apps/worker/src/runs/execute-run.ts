@@ -72,7 +72,9 @@ async function runAgent(agent: Agent, ctx: RunContext): Promise<Terminal> {
   } catch (err) {
     if (err instanceof StaleRunError) throw err;
     const reason = ctx.signal.aborted ? ctx.signal.reason : err;
-    if (reason instanceof RunCancelled) return { type: "agent_completed", data: { status: "cancelled" } };
+    // A cancelled run reports how much output it had produced: all of it is published before this event.
+    if (reason instanceof RunCancelled)
+      return { type: "agent_completed", data: { status: "cancelled", result: { outputChars: ctx.outputChars } } };
     if (reason instanceof WorkerShutdown) {
       return {
         type: "agent_error",

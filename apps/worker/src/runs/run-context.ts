@@ -2,6 +2,7 @@ import type { EventData, EventEnvelope, EventType } from "@agentcast/protocol";
 import { newQuestionId, type RunJobData } from "@agentcast/store";
 import type { Logger } from "pino";
 import { type AgentContext, RunCancelled, RunEnded, RunStalled, WorkerShutdown } from "../agents/agent.js";
+import { type CoalesceOptions, DeltaCoalescer, type DeltaType, type PendingDelta } from "./delta-coalescer.js";
 import { RunEvents, type RunEventsDeps } from "./run-events.js";
 
 export { InvalidEventError, type RunObserver } from "./run-events.js";
@@ -10,6 +11,8 @@ export interface RunContextDeps extends RunEventsDeps {
   logger: Logger;
   /** How often to poll Redis for an answer, in case a control message was missed. */
   pollIntervalMs: number;
+  /** Merging of streamed deltas (OUTPUT_COALESCE_MS, OUTPUT_COALESCE_MAX_BYTES); absent = off. */
+  coalesce?: CoalesceOptions;
 }
 
 /** How a run ends: its terminal event, and what to say when closing tool calls left open. */
@@ -39,7 +42,10 @@ export class RunContext implements AgentContext {
   private readonly controller = new AbortController();
   private readonly events: RunEvents;
   private readonly answerWaiters = new Map<string, () => void>();
+  private readonly deltas: DeltaCoalescer;
   private toolCalls = 0;
+  /** Characters of output the agent produced (accepted by `output`), reported when the run is cancelled. */
+  private outputCharCount = 0;
 
   constructor(
     job: RunJobData,
@@ -51,6 +57,14 @@ export class RunContext implements AgentContext {
     this.userId = job.userId;
     this.log = deps.logger.child({ taskId: job.taskId, runId: job.runId });
     this.events = new RunEvents({ taskId: job.taskId, runId: job.runId, userId: job.userId }, deps, this.log);
+    this.deltas = new DeltaCoalescer(deps.coalesce ?? { windowMs: 0, maxBytes: 0 }, (taken) =>
+      this.events.serial(() => this.publishDeltas(taken ?? this.deltas.take())),
+    );
+  }
+
+  /** Characters the agent passed to `output` so far (all of them are published by the time the run ends). */
+  get outputChars(): number {
+    return this.outputCharCount;
   }
 
   get signal(): AbortSignal {
@@ -102,6 +116,9 @@ export class RunContext implements AgentContext {
   end(ending: RunEnding): Promise<void> {
     return this.events.serial(async () => {
       this.abort(new RunEnded());
+      // What the agent streamed before the end goes out before it (nothing can be added from here on).
+      await this.publishDeltas(this.deltas.take());
+      this.deltas.close();
       for (const [toolCallId, tool, startedAt] of this.events.openToolCalls) {
         if (ending.unpaired) {
           this.deps.observer.silentFailure("unpaired_tool_call");
@@ -114,12 +131,32 @@ export class RunContext implements AgentContext {
     });
   }
 
-  /** An agent's event: published in the serial queue, only if the run is still live at that point. */
+  /**
+   * An agent's event: published in the serial queue, only if the run is still live at that point. The
+   * deltas pending when it was called go out first, in the same step (they were produced before it).
+   */
   private emit<T extends EventType>(type: T, data: EventData<T> | (() => EventData<T>)): Promise<void> {
+    const pending = this.deltas.take();
     return this.events.serial(async () => {
+      await this.publishDeltas(pending);
       this.live();
       await this.events.publish(type, typeof data === "function" ? data() : data);
     });
+  }
+
+  /** Call inside a step: publishes merged deltas (produced while the run was live, so not checked again). */
+  private async publishDeltas(pending: PendingDelta | undefined): Promise<void> {
+    if (!pending || pending.text === "") return;
+    if (pending.type === "agent_output") await this.events.publish("agent_output", { delta: pending.text });
+    else await this.events.publish("agent_thinking", { delta: pending.text });
+  }
+
+  /** A streamed delta: merged with its neighbours when coalescing is on, else one event each. */
+  private async stream(type: DeltaType, delta: string): Promise<void> {
+    this.live();
+    if (type === "agent_output") this.outputCharCount += delta.length;
+    if (!this.deltas.enabled) return this.emit(type, { delta } as EventData<DeltaType>);
+    await this.deltas.add(type, delta);
   }
 
   private abort(reason: Error): void {
@@ -134,12 +171,16 @@ export class RunContext implements AgentContext {
     return this.emit("agent_thinking", { text });
   }
 
+  thinkingDelta(delta: string): Promise<void> {
+    return this.stream("agent_thinking", delta);
+  }
+
   progress(percent: number, message: string): Promise<void> {
     return this.emit("progress_update", { percent, message });
   }
 
   output(delta: string): Promise<void> {
-    return this.emit("agent_output", { delta });
+    return this.stream("agent_output", delta);
   }
 
   async tool<T>(tool: string, args: Record<string, unknown>, fn: () => Promise<T> | T): Promise<T> {

@@ -12,6 +12,8 @@ export class InvalidEventError extends Error {
 /** What the run reports to metrics. */
 export interface RunObserver {
   published(type: EventType): void;
+  /** The task's history went over HISTORY_MAX_LEN: `folded` deltas went into snapshots, `trimmed` other events were dropped. */
+  compacted?(folded: number, trimmed: number): void;
   toolFinished(tool: string, durationMs: number): void;
   silentFailure(kind: SilentFailure): void;
   runEnded(outcome: string, durationMs: number): void;
@@ -48,7 +50,7 @@ const MAX_REPAIRS_PER_EVENT = 3;
  * checking the run rules, publishing and applying the event are one step that no other event of the run
  * can interleave with. Each event carries this execution's owner token (random per job attempt) and its
  * index in the run; the publish script publishes each index once and refuses other owners, so a resend is
- * never a second copy and a zombie execution cannot publish (lua/publish-event-3.lua).
+ * never a second copy and a zombie execution cannot publish (lua/publish-event-4.lua).
  *
  * A Redis failover can lose the run's last events (replication is asynchronous): the promoted replica
  * then answers `out_of_order` with the index it expects. The execution re-sends the events it still
@@ -182,6 +184,7 @@ export class RunEvents {
     if (type === "tool_executing") this.toolStarts.set((data as EventData<"tool_executing">).toolCallId, Date.now());
     this.lastEventAt = Date.now();
     this.deps.observer.published(type);
+    this.reportCompaction(published);
     if (published.unreplicated) {
       this.deps.observer.silentFailure("unreplicated_event");
       // A timeout is worth a line; the events its master publishes without waiting afterwards are counted only.
@@ -192,5 +195,17 @@ export class RunEvents {
       this.deps.observer.silentFailure("unrouted_event");
       this.log.debug({ type }, "event published while no gateway held the task room");
     }
+  }
+
+  private reportCompaction({ compaction }: Published): void {
+    if (!compaction) return;
+    if ("failed" in compaction) {
+      this.deps.observer.silentFailure("history_compaction_failed");
+      this.log.warn({ err: compaction.failed }, "history over its bound could not be compacted; the next event tries again");
+      return;
+    }
+    this.deps.observer.compacted?.(compaction.folded, compaction.trimmed);
+    if (compaction.trimmed > 0)
+      this.log.info({ trimmed: compaction.trimmed }, "history over its bound: oldest events that are not deltas dropped");
   }
 }

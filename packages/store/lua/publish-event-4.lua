@@ -19,6 +19,7 @@
     KEYS[1] task hash
     KEYS[2] history stream (events)
     KEYS[3] open question hash
+    KEYS[4] snapshots hash (compact-history-3.lua): only counted here
 
     ARGV[1]  runId
     ARGV[2]  event type
@@ -27,7 +28,7 @@
     ARGV[5]  broadcast frame before the envelope
     ARGV[6]  broadcast frame after the envelope
     ARGV[7]  shard channel of the task room
-    ARGV[8]  history MAXLEN (approximate)
+    ARGV[8]  history bound: entries (stream + snapshots) above which the caller compacts (compact-history-3.lua)
     ARGV[9]  TTL seconds of the task and its history
     ARGV[10] now, ms
     ARGV[11] questionId (agent_question), else ''
@@ -37,6 +38,8 @@
     ARGV[15] '1': SPUBLISH here; '': append only (the caller publishes the frame after WAIT)
 
   Output:
+    (when appended, a third element: 1 if the history is now over its bound and the caller should compact
+    it, else 0)
     {seq, receivers}  published; receivers = gateways subscribed to the room's channel
     {seq, -1}         appended, not published (ARGV[15] = ''): the caller publishes it
     {seq, -3}         this owner already published this index (a resend); seq is the seq it got;
@@ -73,13 +76,16 @@ else
 end
 local seq = lastSeq + 1
 local env = ARGV[3] .. seq .. ARGV[4]
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[8], seq .. '-0', 'e', env)
+redis.call('XADD', KEYS[2], seq .. '-0', 'e', env)
+local over = 0
+if redis.call('XLEN', KEYS[2]) + redis.call('HLEN', KEYS[4]) / 2 > tonumber(ARGV[8]) then over = 1 end
 local ttl = tonumber(ARGV[9])
 -- TTLs are refreshed at a run's first and last event, at a question (the user may take long to answer)
 -- and every 32 events between: a task stays alive while it is active, without two EXPIREs per event.
 if seq % 32 == 1 or kind == 'agent_started' or kind == 'agent_question' or ARGV[12] ~= '' or kind == 'agent_error' then
   redis.call('EXPIRE', KEYS[2], ttl)
   redis.call('EXPIRE', KEYS[1], ttl)
+  redis.call('EXPIRE', KEYS[4], ttl)
 end
 if kind == 'agent_started' then
   redis.call('HSET', KEYS[1], 'lastSeq', seq, 'updatedAt', ARGV[10], 'runNext', 1, 'status', 'running', 'runOwner', owner)
@@ -95,6 +101,6 @@ else
     redis.call('EXPIRE', KEYS[3], ttl)
   end
 end
-if ARGV[15] == '' then return {seq, -1} end
+if ARGV[15] == '' then return {seq, -1, over} end
 local receivers = redis.call('SPUBLISH', ARGV[7], ARGV[5] .. env .. ARGV[6])
-return {seq, receivers}
+return {seq, receivers, over}
