@@ -43,7 +43,7 @@ export interface ConsoleStack {
  * One local stack per test file (Redis, gateways serving the built console, a worker, a balancer,
  * Chromium). After every test: any console error or uncaught page error fails it.
  */
-export function useConsoleStack(opts: { gateways?: number; stepMs?: number } = {}): ConsoleStack {
+export function useConsoleStack(opts: { gateways?: number; stepMs?: number; workerEnv?: Record<string, string> } = {}): ConsoleStack {
   const stack = {} as ConsoleStack;
   let contexts: BrowserContext[] = [];
   let errors: string[] = [];
@@ -56,7 +56,10 @@ export function useConsoleStack(opts: { gateways?: number; stepMs?: number } = {
     stack.gateways = await Promise.all(
       ids.map((i) => startGatewayProcess({ redisUrl: stack.redis.url, id: `gw-${i}`, env: { WEB_ROOT } })),
     );
-    stack.worker = await startWorkerProcess({ redisUrl: stack.redis.url, env: { DEMO_STEP_MS: String(opts.stepMs ?? 120) } });
+    stack.worker = await startWorkerProcess({
+      redisUrl: stack.redis.url,
+      env: { DEMO_STEP_MS: String(opts.stepMs ?? 120), ...opts.workerEnv },
+    });
     stack.balancer = await startTcpBalancer({ backends: stack.gateways.map((g) => g.port) });
     stack.browser = await chromium.launch({
       executablePath: CHROMIUM,
