@@ -75,6 +75,30 @@ export async function cutReplica(master: ClusterNodeHandle, replica: ClusterNode
   }
 }
 
+/**
+ * Waits until `replica` holds the task's history up to what the clients have (`lastSeen()`), then cuts
+ * it off from `master`: the next events reach clients live but never the replica. Returns the seq the
+ * replica holds.
+ */
+export async function replicateThenCut(
+  view: ClusterView,
+  master: ClusterNodeHandle,
+  replica: ClusterNodeHandle,
+  taskId: string,
+  lastSeen: () => number,
+): Promise<number> {
+  const replicated = await until(
+    () => "the replica to hold what the clients saw",
+    async () => {
+      const seq = await view.lastSeqOn(replica, taskId);
+      return seq >= lastSeen() ? seq : false;
+    },
+    10_000,
+  );
+  await cutReplica(master, replica);
+  return replicated;
+}
+
 /** SIGKILLs `master`, resumes `replica` and promotes it (CLUSTER FAILOVER TAKEOVER), until it serves `taskId`. */
 export async function killAndPromote(
   view: ClusterView,

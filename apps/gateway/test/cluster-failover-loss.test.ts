@@ -19,7 +19,7 @@ import {
   type WorkerProcess,
 } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ClusterView, clusterView, cutReplica, follow, idsOf, isTerminal, killAndPromote } from "./cluster-failover-helpers.js";
+import { type ClusterView, clusterView, follow, idsOf, isTerminal, killAndPromote, replicateThenCut } from "./cluster-failover-helpers.js";
 
 const USER = "loss-u";
 const WORKER_ENV = { DEMO_STEP_MS: "150", JOB_LOCK_MS: "1000" };
@@ -101,17 +101,8 @@ describe("cluster: a failover that lost events clients saw live", () => {
       () => [live.seen.length, resumer.seen.length, seqOnly.applied.length].every((n) => n >= 5),
       30_000,
     );
-    const replicated = await until(
-      () => "the replica to hold what the clients saw",
-      async () => {
-        const seq = await view.lastSeqOn(replica, taskId);
-        return seq >= (live.seen.at(-1)?.seq ?? 0) ? seq : false;
-      },
-      10_000,
-    );
-
     // The replica misses what comes next; the clients get it live.
-    await cutReplica(master, replica);
+    const replicated = await replicateThenCut(view, master, replica, taskId, () => live.seen.at(-1)?.seq ?? 0);
     await until(
       () => `3 events past seq ${replicated} at every client`,
       () => [live.seen, resumer.seen, seqOnly.applied].every((s) => (s.at(-1)?.seq ?? 0) >= replicated + 3),
@@ -196,15 +187,7 @@ describe("cluster: a failover that lost events clients saw live", () => {
       () => live.seen.length >= 5,
       30_000,
     );
-    const replicated = await until(
-      () => "the replica to hold what the client saw",
-      async () => {
-        const seq = await view.lastSeqOn(replica, taskId);
-        return seq >= (live.seen.at(-1)?.seq ?? 0) ? seq : false;
-      },
-      10_000,
-    );
-    await cutReplica(master, replica);
+    const replicated = await replicateThenCut(view, master, replica, taskId, () => live.seen.at(-1)?.seq ?? 0);
     await until(
       () => `3 events past seq ${replicated}`,
       () => (live.seen.at(-1)?.seq ?? 0) >= replicated + 3,

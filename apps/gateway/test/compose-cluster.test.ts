@@ -3,10 +3,10 @@
 // the nodes' own command line and the init container's own script are run here on loopback (no Docker): they
 // must form a 3 + 3 cluster, and a gateway and a worker with the profile's settings must serve a run on it.
 import { execFile } from "node:child_process";
-import { createServer } from "node:net";
 import { promisify } from "node:util";
 import type { EventEnvelope } from "@agentcast/protocol";
 import {
+  freeClusterPorts,
   GATEWAY_ENTRY,
   GatewayTestClient,
   parseClusterNodes,
@@ -147,7 +147,7 @@ describe("docker-compose.yml, profile cluster", () => {
   });
 
   it("the nodes' command line and the init script, run here on loopback, form a 3 + 3 cluster; a second run finds it formed; the profile's apps serve a run on it", async () => {
-    const ports = await freePortPairs(6);
+    const ports = await freeClusterPorts(6);
     const byName = new Map(NODES.map((n, i) => [n, ports[i] as number]));
     const local = (text: string) => text.replace(/(redis-node-\d+):6379/g, (_, n: string) => `localhost:${byName.get(n)}`);
     const nodes: RedisServerHandle[] = [];
@@ -237,24 +237,4 @@ async function queuesPerMaster(url: string, shards: number, masters: ReturnType<
     Promise.all(Array.from({ length: shards }, (_, i) => r.call("CLUSTER", "KEYSLOT", `ac:bull:{runs-${i}}:wait`) as Promise<number>)),
   );
   return masters.map((m) => slots.filter((s) => m.slots.some(([a, b]) => s >= a && s <= b)).length);
-}
-
-/** `n` loopback ports whose cluster-bus ports (port + 10000) are free too, below the ephemeral range. */
-async function freePortPairs(n: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let i = 0; ports.length < n && i < n * 200; i++) {
-    const p = 20_000 + Math.floor(Math.random() * 2_700);
-    if (!ports.includes(p) && (await isFree(p)) && (await isFree(p + 10_000))) ports.push(p);
-  }
-  if (ports.length < n) throw new Error(`could not find ${n} free port pairs`);
-  return ports;
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once("error", () => resolve(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-  });
 }

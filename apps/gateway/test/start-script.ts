@@ -54,12 +54,26 @@ export function runStartScript(env: Record<string, string>, opts: { cleanEnv?: b
     exited,
     killAll,
     async started(timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (!out.includes("Ctrl-C to stop.")) {
-        if (!alive()) throw new Error(`the start script exited (${child.exitCode ?? child.signalCode}) before the stack ran:\n${out}`);
-        if (Date.now() > deadline) throw new Error(`the stack was not running after ${timeoutMs} ms:\n${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      // Settles on the output that completes the block, on the script's exit, or on the deadline — no polling.
+      await new Promise<void>((resolve, reject) => {
+        const done = (err?: Error) => {
+          clearTimeout(timer);
+          for (const stream of [child.stdout, child.stderr]) stream?.off("data", onData);
+          child.off("exit", onExit);
+          if (err) reject(err);
+          else resolve();
+        };
+        const onData = () => {
+          if (out.includes("Ctrl-C to stop.")) done();
+        };
+        const onExit = () =>
+          done(new Error(`the start script exited (${child.exitCode ?? child.signalCode}) before the stack ran:\n${out}`));
+        const timer = setTimeout(() => done(new Error(`the stack was not running after ${timeoutMs} ms:\n${out}`)), timeoutMs);
+        for (const stream of [child.stdout, child.stderr]) stream?.on("data", onData);
+        child.on("exit", onExit);
+        onData();
+        if (!alive()) onExit();
+      });
       return parsePrinted(out);
     },
     async interrupt(timeoutMs) {

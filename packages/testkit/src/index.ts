@@ -22,7 +22,7 @@ export {
 } from "./stack/app-processes.js";
 export { type ChildHandle, jsonLine, spawnUntil } from "./stack/child.js";
 export { type AppName, resolveAppEntry } from "./stack/entries.js";
-export { freePort } from "./stack/free-port.js";
+export { freeClusterPorts, freePort } from "./stack/free-port.js";
 export { type LocalStack, type LocalStackOptions, startLocalStack } from "./stack/local-stack.js";
 export {
   type ClusterNodeHandle,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { commandSchemas, ERROR_CODES, type EventEnvelope, LIMITS, payloadErrorOf } from "@agentcast/protocol";
+import { commandSchemas, ERROR_CODES, LIMITS, payloadErrorOf } from "@agentcast/protocol";
 import type { EventLog, TaskStore } from "@agentcast/store";
 import type { Logger } from "pino";
 import { bearerToken, type VerifiedToken } from "../auth/token-verifier.js";
@@ -117,11 +117,10 @@ async function handle(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespon
     if (!owned.ok) return sendError(res, owned.code);
     if (!page) return sendJson(res, 200, publicTask(owned.task));
     const { sinceSeq, limit } = page;
-    const [history, { firstSeq }] = await Promise.all([
-      deps.eventLog.readRawAfter(taskId, sinceSeq, limit),
+    const [events, { firstSeq, foldedThrough }] = await Promise.all([
+      deps.eventLog.readAfter(taskId, sinceSeq, limit),
       deps.eventLog.position(taskId),
     ]);
-    const events = history.rows.map((r) => JSON.parse(r.json.toString()) as EventEnvelope);
     const last = events[events.length - 1];
     const truncated = sinceSeq < owned.task.lastSeq && (firstSeq ?? owned.task.lastSeq + 1) > sinceSeq + 1;
     return sendJson(res, 200, {
@@ -129,7 +128,7 @@ async function handle(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespon
       lastSeq: owned.task.lastSeq,
       events,
       ...(truncated ? { truncated: true, firstSeq: firstSeq ?? owned.task.lastSeq + 1 } : {}),
-      ...(history.foldedThrough > sinceSeq ? { foldedThrough: history.foldedThrough } : {}),
+      ...(foldedThrough > sinceSeq ? { foldedThrough } : {}),
       nextSinceSeq: last && last.seq < owned.task.lastSeq ? last.seq : null,
     });
   }

@@ -1,9 +1,8 @@
 import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
-import { freePort } from "./free-port.js";
+import { freeClusterPorts, freePort } from "./free-port.js";
 import { type RedisServerHandle, startRedisServer } from "./redis-server.js";
 import { makeTestCertificates, type TestCertificates } from "./tls-certs.js";
 
@@ -60,7 +59,7 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
   const masters = opts.masters ?? 3;
   const replicas = opts.replicasPerMaster ?? 1;
   const nodeTimeoutMs = opts.nodeTimeoutMs ?? 1_000;
-  const ports = await freePorts(masters * (1 + replicas));
+  const ports = await freeClusterPorts(masters * (1 + replicas));
   const nodes: ClusterNodeHandle[] = [];
   let certs: TestCertificates | undefined;
   const tlsPorts: number[] = [];
@@ -230,28 +229,4 @@ export function parseClusterNodes(text: string): ClusterNodeLine[] {
           }),
       };
     });
-}
-
-/**
- * `n` ports whose cluster-bus ports (port + 10000) are free too, both below the kernel's ephemeral range
- * (32768+) so no outgoing connection takes one in the meantime.
- */
-async function freePorts(n: number): Promise<number[]> {
-  const ports: number[] = [];
-  for (let i = 0; ports.length < n && i < n * 200; i++) {
-    const p = 20_000 + Math.floor(Math.random() * 2_700);
-    if (ports.some((q) => Math.abs(q - p) < 1) || !(await isFree(p)) || !(await isFree(p + 10_000))) continue;
-    ports.push(p);
-  }
-  if (ports.length < n) throw new Error(`could not find ${n} free port pairs for a cluster`);
-  return ports;
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once("error", () => resolve(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-  });
 }
