@@ -83,6 +83,7 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
     publisher: new EventPublisher(cmd, {
       keys,
       historyMaxLen: config.HISTORY_MAX_LEN,
+      historyMaxBytes: config.HISTORY_MAX_BYTES,
       historyTtlSeconds: config.HISTORY_TTL_SECONDS,
       waitReplicas: config.REDIS_WAIT_REPLICAS,
       waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,

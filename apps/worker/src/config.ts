@@ -30,6 +30,11 @@ export const workerConfigSchema = z
     /** HISTORY_MAX_LEN: entries a task's history holds (events + snapshots); over it, old deltas are folded into snapshots. */
     HISTORY_MAX_LEN: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
     /**
+     * HISTORY_MAX_BYTES: bytes (event envelopes and snapshots) a task's history holds; over it, old deltas are
+     * folded into snapshots, then the oldest events and snapshots dropped. The minimum holds a 100,000-token answer.
+     */
+    HISTORY_MAX_BYTES: z.coerce.number().int().min(1_048_576).max(536_870_912).default(8_388_608),
+    /**
      * OUTPUT_COALESCE_MS: consecutive agent_output (and streamed agent_thinking) deltas of a run are merged into
      * one event per window, opened at the first buffered delta (not a debounce); 0 = one event per delta.
      */

@@ -84,7 +84,7 @@ export const SILENT_FAILURE_KINDS = {
   history_compaction_failed: {
     components: ["worker"],
     meaning:
-      "A task's history went over HISTORY_MAX_LEN and folding its old deltas into snapshots failed (Redis error); the next event over the bound tries again",
+      "A task's history went over HISTORY_MAX_LEN or HISTORY_MAX_BYTES and folding its old deltas into snapshots failed (Redis error); the next event over the bound tries again",
     action: "Look for Redis errors; the history stays longer than its bound until a compaction succeeds",
   },
 } as const satisfies Record<string, SilentFailureKind>;

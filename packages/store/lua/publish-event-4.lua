@@ -36,10 +36,12 @@
     ARGV[13] owner token of the run's execution, '' without a position
     ARGV[14] index of the event in its run (0 = agent_started), '' without a position
     ARGV[15] '1': SPUBLISH here; '': append only (the caller publishes the frame after WAIT)
+    ARGV[16] history bound in bytes (envelopes in the stream + snapshots, counted in the task hash's
+             `historyBytes`) above which the caller compacts; 0 = no byte bound
 
   Output:
-    (when appended, a third element: 1 if the history is now over its bound and the caller should compact
-    it, else 0)
+    (when appended, a third element: 1 if the history is now over a bound (entries or bytes) and the
+    caller should compact it, else 0)
     {seq, receivers}  published; receivers = gateways subscribed to the room's channel
     {seq, -1}         appended, not published (ARGV[15] = ''): the caller publishes it
     {seq, -3}         this owner already published this index (a resend); seq is the seq it got;
@@ -56,7 +58,7 @@ local runId = ARGV[1]
 local kind = ARGV[2]
 local owner = ARGV[13]
 local index = tonumber(ARGV[14])
-local t = redis.call('HMGET', KEYS[1], 'runId', 'status', 'lastSeq', 'runOwner', 'runNext')
+local t = redis.call('HMGET', KEYS[1], 'runId', 'status', 'lastSeq', 'runOwner', 'runNext', 'historyBytes')
 if t[1] ~= runId then return {-1, 0} end
 local lastSeq = tonumber(t[3]) or 0
 local nextIndex = tonumber(t[5]) or 0
@@ -77,8 +79,11 @@ end
 local seq = lastSeq + 1
 local env = ARGV[3] .. seq .. ARGV[4]
 redis.call('XADD', KEYS[2], seq .. '-0', 'e', env)
+-- Bytes are counted in the HSET below (no call of their own); the compaction script keeps them exact.
+local bytes = (tonumber(t[6]) or 0) + #env
+local maxBytes = tonumber(ARGV[16]) or 0
 local over = 0
-if redis.call('XLEN', KEYS[2]) + redis.call('HLEN', KEYS[4]) / 2 > tonumber(ARGV[8]) then over = 1 end
+if (maxBytes > 0 and bytes > maxBytes) or redis.call('XLEN', KEYS[2]) + redis.call('HLEN', KEYS[4]) / 2 > tonumber(ARGV[8]) then over = 1 end
 local ttl = tonumber(ARGV[9])
 -- TTLs are refreshed at a run's first and last event, at a question (the user may take long to answer)
 -- and every 32 events between: a task stays alive while it is active, without two EXPIREs per event.
@@ -88,13 +93,13 @@ if seq % 32 == 1 or kind == 'agent_started' or kind == 'agent_question' or ARGV[
   redis.call('EXPIRE', KEYS[4], ttl)
 end
 if kind == 'agent_started' then
-  redis.call('HSET', KEYS[1], 'lastSeq', seq, 'updatedAt', ARGV[10], 'runNext', 1, 'status', 'running', 'runOwner', owner)
+  redis.call('HSET', KEYS[1], 'lastSeq', seq, 'updatedAt', ARGV[10], 'runNext', 1, 'status', 'running', 'runOwner', owner, 'historyBytes', bytes)
 elseif ARGV[12] ~= '' then
-  redis.call('HSET', KEYS[1], 'lastSeq', seq, 'updatedAt', ARGV[10], 'runNext', nextIndex + 1, 'status', ARGV[12])
+  redis.call('HSET', KEYS[1], 'lastSeq', seq, 'updatedAt', ARGV[10], 'runNext', nextIndex + 1, 'status', ARGV[12], 'historyBytes', bytes)
   redis.call('HDEL', KEYS[1], 'cancelRequested')
   redis.call('DEL', KEYS[3])
 else
-  redis.call('HSET', KEYS[1], 'lastSeq', seq, 'updatedAt', ARGV[10], 'runNext', nextIndex + 1)
+  redis.call('HSET', KEYS[1], 'lastSeq', seq, 'updatedAt', ARGV[10], 'runNext', nextIndex + 1, 'historyBytes', bytes)
   if kind == 'agent_question' then
     redis.call('DEL', KEYS[3])
     redis.call('HSET', KEYS[3], 'questionId', ARGV[11], 'runId', runId, 'status', 'open')

@@ -5,7 +5,7 @@ import type { ScriptedRedis } from "./lua-scripts.js";
 export interface Compaction {
   /** Streamed deltas folded into their runs' snapshots (their text is kept). */
   folded: number;
-  /** Events dropped for good: the events that are not deltas alone were over the bound. */
+  /** Events (and snapshots) dropped for good: after folding, the history was still over a bound. */
   trimmed: number;
 }
 
@@ -17,12 +17,15 @@ export function compactionTarget(maxLen: number): number {
   return maxLen - Math.max(1, Math.floor(maxLen / 8));
 }
 
-/** Folds a task's oldest streamed deltas into per-run snapshots until its history is within its bound. */
+/**
+ * Folds a task's oldest streamed deltas into per-run snapshots until its history is within its bounds
+ * (entries, and bytes unless `maxBytes` is 0); drops its oldest events and snapshots only if that is not enough.
+ */
 export async function compactHistory(
   redis: ScriptedRedis,
   keys: Keys,
   taskId: string,
-  opts: { maxLen: number; ttlSeconds: number },
+  opts: { maxLen: number; maxBytes: number; ttlSeconds: number },
 ): Promise<Compaction> {
   const [folded, trimmed] = await redis.acCompactHistory(
     keys.task(taskId),
@@ -31,6 +34,8 @@ export async function compactHistory(
     opts.maxLen,
     compactionTarget(opts.maxLen),
     opts.ttlSeconds,
+    opts.maxBytes,
+    opts.maxBytes > 0 ? compactionTarget(opts.maxBytes) : 0,
   );
   return { folded, trimmed };
 }

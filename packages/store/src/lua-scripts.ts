@@ -27,8 +27,10 @@ export interface LuaScripts {
     finalStatus: string,
     owner: string,
     index: number | "",
-    /** '1' (or absent): SPUBLISH in the script; '': append only, the caller publishes. */
-    live?: "1" | "",
+    /** '1': SPUBLISH in the script; '': append only, the caller publishes. */
+    live: "1" | "",
+    /** Bytes (envelopes in the stream and the snapshots) above which the caller compacts; 0 = no byte bound. */
+    maxBytes: number,
   ): Promise<[seq: number, receivers: number, overBound?: 0 | 1]>;
   acCompactHistory(
     task: string,
@@ -37,7 +39,9 @@ export interface LuaScripts {
     maxLen: number,
     targetLen: number,
     ttlSeconds: number,
-  ): Promise<[folded: number, trimmed: number, entries: number]>;
+    maxBytes: number,
+    targetBytes: number,
+  ): Promise<[folded: number, trimmed: number, entries: number, bytes: number]>;
   acClaimRun(task: string, runId: string, owner: string): Promise<[next: number]>;
   acCreateTask(
     task: string,

@@ -13,6 +13,8 @@ export interface PublisherOptions {
   /** Attempts per positioned event when Redis errors (the script is idempotent per position). Default 5. */
   maxAttempts?: number;
   historyMaxLen: number;
+  /** HISTORY_MAX_BYTES: bytes of envelopes (stream + snapshots) a task's history holds; absent or 0 = entries only. */
+  historyMaxBytes?: number;
   historyTtlSeconds: number;
   channelPrefix?: string;
   /**
@@ -121,6 +123,7 @@ export class EventPublisher {
         position?.owner ?? "",
         position?.index ?? "",
         waitReplicas > 0 ? "" : "1",
+        this.opts.historyMaxBytes ?? 0,
       );
     // Waiting: append, WAIT on the same connection (the slot's master; one WAIT for every event appended
     // meanwhile, see ReplicaWaits), then SPUBLISH. A failure anywhere retries the whole step: the script
@@ -143,7 +146,7 @@ export class EventPublisher {
     // so a failure here is reported with it, not thrown (the next event over the bound tries again).
     let compaction: Compaction | { failed: unknown } | undefined;
     if (over) {
-      const bound = { maxLen: historyMaxLen, ttlSeconds: historyTtlSeconds };
+      const bound = { maxLen: historyMaxLen, maxBytes: this.opts.historyMaxBytes ?? 0, ttlSeconds: historyTtlSeconds };
       compaction = await compactHistory(this.redis, keys, taskId, bound).catch((failed: unknown) => ({ failed }));
     }
     return {

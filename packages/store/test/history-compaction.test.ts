@@ -46,10 +46,10 @@ async function readAll(log: EventLog, taskId: string, after: number, pageSize: n
   throw new Error("unbounded read");
 }
 
-async function setup(maxLen: number) {
+async function setup(maxLen: number, maxBytes = 0) {
   const keys = createKeys(`compact${++n}`);
   const tasks = new TaskStore(redis, { keys, historyTtlSeconds: 600 });
-  const publisher = new EventPublisher(redis, { keys, historyMaxLen: maxLen, historyTtlSeconds: 600 });
+  const publisher = new EventPublisher(redis, { keys, historyMaxLen: maxLen, historyMaxBytes: maxBytes, historyTtlSeconds: 600 });
   const log = new EventLog(redis, keys);
   const { taskId, runId } = await tasks.createTask("u", "long");
   return { keys, tasks, publisher, log, taskId, runId };
@@ -122,5 +122,74 @@ describe("history compaction", () => {
     const rest = await readAll(log, taskId, 0, 1_000);
     expect(rest[0]?.seq).toBe(firstSeq);
     expect(rest.map((e) => e.seq)).toEqual(Array.from({ length: lastSeq - (firstSeq as number) + 1 }, (_, i) => (firstSeq as number) + i));
+  });
+
+  /** What the history really holds, in bytes: every envelope in the stream and every snapshot envelope. */
+  async function realBytes(keys: ReturnType<typeof createKeys>, taskId: string): Promise<number> {
+    const rows = await redis.xrange(keys.events(taskId), "-", "+");
+    let bytes = rows.reduce((sum, [, fields]) => sum + Buffer.byteLength(fields[1] ?? ""), 0);
+    const snaps = await redis.hgetall(keys.snapshots(taskId));
+    for (const [field, value] of Object.entries(snaps)) if (field.startsWith("e|")) bytes += Buffer.byteLength(value);
+    return bytes;
+  }
+
+  it("HISTORY_MAX_BYTES: a 100,000-token answer in 1 MiB — deltas folded by bytes, the whole text kept, historyBytes exact", async () => {
+    const maxBytes = 1_048_576;
+    const { keys, log, publisher, taskId, runId } = await setup(10_000, maxBytes);
+    const at = { taskId, runId, userId: "u" };
+    await publisher.publish({ ...at, type: "agent_started", data: { input: "x" } });
+    // 100,000 tokens of 1–5 characters (some not ASCII), 20 per event as a coalescing worker sends them.
+    let text = "";
+    let folded = 0;
+    for (let e = 0; e < 5_000; e++) {
+      let delta = "";
+      for (let k = 0; k < 20; k++) delta += "abcdé€🙂xyz".slice(0, 1 + ((e * 20 + k) % 5));
+      text += delta;
+      const p = await publisher.publish({ ...at, type: "agent_output", data: { delta } });
+      if (p.compaction && "folded" in p.compaction) folded += p.compaction.folded;
+    }
+    await publisher.publish({ ...at, type: "agent_completed", data: { status: "succeeded" } });
+    expect(folded).toBeGreaterThan(0);
+    const counted = Number(await redis.hget(keys.task(taskId), "historyBytes"));
+    expect(counted).toBe(await realBytes(keys, taskId));
+    expect(counted).toBeLessThanOrEqual(maxBytes);
+    // Nothing was dropped: a resume from 0 gets the whole answer.
+    expect((await log.position(taskId)).firstSeq).toBe(1);
+    const got = apply(fresh(), await readAll(log, taskId, 0, 500));
+    expect(got.text.get(runId)).toBe(text);
+    expect(got.others).toEqual(["1:agent_started", "5002:agent_completed"]);
+  });
+
+  it("HISTORY_MAX_BYTES: past it, the oldest events and snapshots are dropped (oldest seq first) until it fits; resumes start after them", async () => {
+    const maxBytes = 64 * 1024;
+    const { keys, log, publisher, taskId, runId } = await setup(10_000, maxBytes);
+    const at = { taskId, runId, userId: "u" };
+    await publisher.publish({ ...at, type: "agent_started", data: { input: "x" } });
+    // 60 whole thoughts of 2 KB (never folded), then an answer whose text alone is over the bound.
+    let trimmed = 0;
+    for (let i = 0; i < 60; i++) {
+      const p = await publisher.publish({ ...at, type: "agent_thinking", data: { text: `${i} ${"t".repeat(2_000)}` } });
+      if (p.compaction && "trimmed" in p.compaction) trimmed += p.compaction.trimmed;
+    }
+    for (let i = 0; i < 100; i++) {
+      const p = await publisher.publish({ ...at, type: "agent_output", data: { delta: `${i}`.padEnd(1_000, ".") } });
+      if (p.compaction && "trimmed" in p.compaction) trimmed += p.compaction.trimmed;
+    }
+    const last = await publisher.publish({ ...at, type: "agent_completed", data: { status: "succeeded" } });
+    expect(trimmed).toBeGreaterThan(60);
+    const counted = Number(await redis.hget(keys.task(taskId), "historyBytes"));
+    expect(counted).toBe(await realBytes(keys, taskId));
+    expect(counted).toBeLessThanOrEqual(maxBytes);
+    // Every thought is gone (they are the oldest), and so is the start of the answer: a resume from 0 is
+    // told where history starts, and reads a gapless tail from there to the terminal event.
+    const { firstSeq, lastSeq } = await log.position(taskId);
+    expect(lastSeq).toBe(last.envelope.seq);
+    expect(firstSeq).toBeGreaterThan(61);
+    const tail = await readAll(log, taskId, 0, 1_000);
+    expect(tail.some((e) => e.type === "agent_thinking")).toBe(false);
+    expect(tail.at(-1)?.type).toBe("agent_completed");
+    const seqs = tail.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
   });
 });

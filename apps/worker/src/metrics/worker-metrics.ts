@@ -51,7 +51,7 @@ export function createWorkerMetrics(
     }),
     historyCompacted: new Counter({
       name: "agentcast_worker_history_compacted_events_total",
-      help: "Events taken out of task histories over HISTORY_MAX_LEN: deltas folded into a run's snapshot (text kept), or other events trimmed (gone)",
+      help: "Events taken out of task histories over HISTORY_MAX_LEN or HISTORY_MAX_BYTES: deltas folded into a run's snapshot (text kept), or events and snapshots trimmed (gone)",
       labelNames: ["outcome"] as const,
       registers,
     }),
