@@ -11,6 +11,7 @@ import { formatTables } from "./report/table.js";
 import { runFanout } from "./scenarios/fanout.js";
 import { runIdle } from "./scenarios/idle.js";
 import { runIsolation } from "./scenarios/isolation.js";
+import { runLlm } from "./scenarios/llm.js";
 import { runStorm } from "./scenarios/storm.js";
 import { runSweep } from "./scenarios/sweep.js";
 import type { BenchRedis } from "./systems/system.js";
@@ -60,6 +61,7 @@ export async function runBench(o: BenchOptions, log: (s: string) => void = (s) =
         if (scenario === "isolation") results.isolation = await runIsolation(o, redis, log);
         if (scenario === "storm" && o.systems.includes("agentcast")) results.storm = await runStorm(o, single.url, log);
         if (scenario === "fanout") results.fanout = await runFanout(o, redis, log);
+        if (scenario === "llm") results.llm = await runLlm(o, single.url, log);
       } catch (err) {
         const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
         results.errors.push({ scenario, message });

@@ -4,6 +4,7 @@ import { defaultOptions } from "../src/cli/options.js";
 import { runBench } from "../src/main.js";
 import { formatTables } from "../src/report/table.js";
 import { SYSTEM_LABELS } from "../src/systems/system.js";
+import { TOKEN_SYSTEM_LABELS } from "../src/systems/token-systems.js";
 
 describe("bench harness (reduced)", () => {
   it("one 500/s step per system: everything published is delivered once, one table row per system", { timeout: 90_000 }, async () => {
@@ -75,5 +76,29 @@ describe("bench harness (reduced)", () => {
     expect(() => parseArgs(["--redis", "single"], { REDIS_CLUSTER_NODES: "127.0.0.1:7000" })).toThrow(/unset one/);
     const remote = { ...o, clusterNodes: "10.1.2.3:6379", outDir: "" };
     await expect(runBench(remote, () => {})).rejects.toThrow(/only a cluster on this machine/);
+  });
+
+  it("--only llm: 20 token streams per system, every character delivered once and in order; coalescing sends fewer frames", {
+    timeout: 180_000,
+  }, async () => {
+    const o = parseArgs(["--quick", "--only", "llm", "--streams", "20", "--tokens", "200"]);
+    o.outDir = "";
+    const results = await runBench(o, () => {});
+    expect(results.errors).toEqual([]);
+    const steps = results.llm?.steps ?? [];
+    expect(steps.map((s) => s.system)).toEqual(["ws", "socketio", "agentcast", "agentcast-uncoalesced"]);
+    for (const s of steps) {
+      expect(s.expectedTokens).toBe(20 * 200);
+      expect(s.tokens).toBe(s.expectedTokens);
+      expect(s.lostChars).toBe(0);
+      expect(s.duplicateTokens).toBe(0);
+      expect(s.cpuUsPerToken).toBeGreaterThan(0);
+    }
+    const frames = (name: string) => steps.find((s) => s.system === name)?.framesPerStreamPerSec ?? Number.NaN;
+    // One frame per token without coalescing (100 tokens/s); a 40 ms window merges about 4 tokens.
+    expect(frames("agentcast-uncoalesced")).toBeGreaterThan(90);
+    expect(frames("agentcast")).toBeLessThan(40);
+    const table = formatTables(results);
+    for (const label of Object.values(TOKEN_SYSTEM_LABELS)) expect(table).toContain(`| ${label} | 20 |`);
   });
 });

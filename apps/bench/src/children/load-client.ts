@@ -2,6 +2,7 @@ import { BenchConn, type ConnShared, type ConnSpec, type Protocol } from "../com
 import { nowUs, sleep } from "../common/clock.js";
 import { LatencyHistogram, type SparseHistogram } from "../common/histogram.js";
 import { ownMemory, serveRpc } from "../common/ipc.js";
+import type { TokenCounters } from "../common/tokens.js";
 
 /** A load-client process: many light connections of one protocol, driven over IPC by the harness. */
 
@@ -113,6 +114,30 @@ serveRpc({
   /** Per connection: target and highest key seen (for the exact lost/duplicate check). */
   positions(): [string, number][] {
     return conns.map((c) => [c.spec.target, c.lastKey]);
+  },
+
+  /**
+   * The `llm` scenario: from now on frames are token streams; each connection to a target in `starts`
+   * expects token 0 due at that target's start (epoch ms). Zeroes the token counters and the histogram.
+   */
+  arm(args: { rate: number; starts: [string, number][] }) {
+    const starts = new Map(args.starts);
+    if (!shared) return 0;
+    shared.tokens = { rate: args.rate, counters: { tokens: 0, lostTokens: 0, dupTokens: 0, frames: 0, lastRecvUs: 0 } };
+    hist.reset();
+    let armed = 0;
+    for (const c of conns) {
+      const startMs = starts.get(c.spec.target);
+      c.cursor = startMs === undefined ? undefined : { startMs, next: 0, seq: 0 };
+      if (c.cursor) armed++;
+    }
+    return armed;
+  },
+
+  /** The `llm` scenario: tokens counted so far. */
+  tokenStats(): { counters: TokenCounters; hist: SparseHistogram; maxUs: number } {
+    const counters = shared?.tokens?.counters ?? { tokens: 0, lostTokens: 0, dupTokens: 0, frames: 0, lastRecvUs: 0 };
+    return { counters, hist: hist.toSparse(), maxUs: hist.maxUs };
   },
 
   stats(): ClientStats {

@@ -1,10 +1,11 @@
 import { connectRedis, createKeys, EventPublisher, redisTargetOf } from "@agentcast/store";
 import { Emitter } from "@socket.io/redis-emitter";
 import { Redis } from "ioredis";
-import { nowUs } from "../common/clock.js";
+import { nowUs, sleep } from "../common/clock.js";
 import { serveRpc } from "../common/ipc.js";
 import { pace } from "../common/pacer.js";
 import { eventData } from "../common/payload.js";
+import { streamTokens, type TokenSchedule } from "../common/tokens.js";
 
 /**
  * A publisher in its own process. PUBLISHER=emitter: the stock `@socket.io/redis-emitter` (classic
@@ -35,6 +36,24 @@ const publisher = new EventPublisher(redis, {
 });
 
 serveRpc({
+  /** The `llm` scenario, stock Socket.IO as teams write it by hand: one `emitter.to(room).emit` per token. */
+  async streamTokens(args: { rooms: string[]; schedules: TokenSchedule[] }) {
+    if (!emitter) throw new Error("the stock emitter needs REDIS_URL");
+    const e = emitter;
+    await Promise.all(
+      args.rooms.map((room, s) =>
+        streamTokens(
+          args.schedules[s] as TokenSchedule,
+          (token) => {
+            e.to(room).emit("e", { delta: token });
+            return undefined;
+          },
+          sleep,
+        ),
+      ),
+    );
+    return true;
+  },
   async publish(args: { rate: number; durationMs: number; targets: (string | AgentcastTarget)[]; random?: boolean; maxInFlight?: number }) {
     const counts = new Uint32Array(args.targets.length);
     const pick = (i: number) => (args.random ? Math.floor(Math.random() * args.targets.length) : i % args.targets.length);

@@ -1,9 +1,10 @@
 import type { AddressInfo } from "node:net";
 import { type WebSocket, WebSocketServer } from "ws";
-import { nowUs } from "../common/clock.js";
+import { nowUs, sleep } from "../common/clock.js";
 import { ownMemory, serveRpc } from "../common/ipc.js";
 import { pace } from "../common/pacer.js";
 import { eventJson } from "../common/payload.js";
+import { streamTokens, type TokenSchedule } from "../common/tokens.js";
 
 /** Raw `ws` baseline: rooms from the URL (?room=), and an in-process publisher that writes straight to the sockets. */
 const rooms = new Map<string, Set<WebSocket>>();
@@ -28,6 +29,24 @@ serveRpc({
   },
   memory: () => ownMemory(),
   connections: () => wss.clients.size,
+  /** The `llm` scenario: one stream per room, one message per token, written straight to the room's sockets. */
+  async streamTokens(args: { rooms: string[]; schedules: TokenSchedule[] }) {
+    await Promise.all(
+      args.rooms.map((room, s) =>
+        streamTokens(
+          args.schedules[s] as TokenSchedule,
+          (token) => {
+            const msg = `{"delta":"${token}"}`;
+            const set = rooms.get(room);
+            if (set) for (const ws of set) ws.send(msg);
+            return undefined;
+          },
+          sleep,
+        ),
+      ),
+    );
+    return true;
+  },
   /** Publishes round-robin (or at random) over `targets` at `rate` for `durationMs`. */
   async publish(args: { rate: number; durationMs: number; targets: string[]; random?: boolean }) {
     const counts = new Uint32Array(args.targets.length);

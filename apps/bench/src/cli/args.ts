@@ -1,9 +1,11 @@
 import type { SystemName } from "../systems/system.js";
 import { type BenchOptions, defaultOptions, SCENARIOS, type ScenarioName } from "./options.js";
 
-const USAGE = `usage: npm run bench -- [--quick] [--only sweep|idle|isolation|storm|fanout[,…]] [--rates 5000,10000]
+const USAGE = `usage: npm run bench -- [--quick] [--only sweep|idle|isolation|storm|fanout|llm[,…]] [--rates 5000,10000]
                       [--systems ws,socketio,agentcast] [--duration ms] [--clients n] [--idle-counts 10000,18000]
-                      [--redis single|cluster] [--out dir]
+                      [--streams 100,200,400] [--tokens n] [--redis single|cluster] [--out dir]
+  --only llm: concurrent token streams (100 tokens/s of 4 bytes each, one client per stream over 2 servers);
+              agentcast runs with coalescing on and off. --streams sets the steps, --tokens the tokens per stream.
   --redis cluster: agentcast on one Redis next to agentcast on a local Redis Cluster (3 masters + 3 replicas),
                    same run; sweep and isolation unless --only says otherwise, agentcast unless --systems does.
                    With env REDIS_CLUSTER_NODES (loopback seeds of a throwaway cluster) that cluster is used
@@ -64,6 +66,14 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
         break;
       case "--clients":
         o.sweep.clients = positive(value ?? "", flag);
+        i++;
+        break;
+      case "--streams":
+        o.llm.streams = list(value, flag).map((r) => positive(r, flag));
+        i++;
+        break;
+      case "--tokens":
+        o.llm.tokens = positive(value ?? "", flag);
         i++;
         break;
       case "--idle-counts":

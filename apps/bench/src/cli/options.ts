@@ -1,6 +1,6 @@
 import type { SystemName } from "../systems/system.js";
 
-export const SCENARIOS = ["sweep", "idle", "isolation", "storm", "fanout"] as const;
+export const SCENARIOS = ["sweep", "idle", "isolation", "storm", "fanout", "llm"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -19,6 +19,8 @@ export interface BenchOptions {
   isolation: { gateways: number; clients: number; rate: number; durationMs: number };
   storm: { clients: number; tasks: number; rate: number; durationMs: number; killAfterMs: number; jitterMs: number };
   fanout: { watchers: number; rate: number; durationMs: number };
+  /** LLM token streams: concurrent streams per step, tokens per stream, tokens/s per stream, the p99 a step must meet. */
+  llm: { streams: number[]; tokens: number; rate: number; p99LimitMs: number };
   /** Directory for the JSON results ("" = none). */
   outDir: string;
 }
@@ -35,6 +37,7 @@ export function defaultOptions(quick: boolean): BenchOptions {
       isolation: { gateways: 4, clients: 200, rate: 1_000, durationMs: 2_000 },
       storm: { clients: 500, tasks: 100, rate: 500, durationMs: 6_000, killAfterMs: 2_000, jitterMs: 500 },
       fanout: { watchers: 200, rate: 50, durationMs: 2_000 },
+      llm: { streams: [50, 200], tokens: 300, rate: 100, p99LimitMs: 150 },
       outDir: "bench-results",
     };
   return {
@@ -47,6 +50,7 @@ export function defaultOptions(quick: boolean): BenchOptions {
     isolation: { gateways: 4, clients: 1_000, rate: 5_000, durationMs: 5_000 },
     storm: { clients: 5_000, tasks: 1_000, rate: 2_000, durationMs: 15_000, killAfterMs: 5_000, jitterMs: 1_000 },
     fanout: { watchers: 1_000, rate: 100, durationMs: 5_000 },
+    llm: { streams: [50, 100, 200, 300, 400, 600, 800, 1_000], tokens: 1_000, rate: 100, p99LimitMs: 150 },
     outDir: "bench-results",
   };
 }

@@ -2,6 +2,7 @@ import WebSocket from "ws";
 import { nowUs } from "./clock.js";
 import type { LatencyHistogram } from "./histogram.js";
 import { parseFrame } from "./payload.js";
+import { countTokens, type TokenCounters, type TokenCursor } from "./tokens.js";
 
 export type Protocol = "ws" | "sio" | "agentcast";
 
@@ -20,6 +21,8 @@ export interface ConnShared {
   subscribe: boolean;
   hist: LatencyHistogram;
   counters: { received: number; unique: number; dups: number; gaps: number; lastRecvUs: number; errors: number };
+  /** The `llm` scenario: frames carry 4-byte tokens, counted per connection against its cursor. */
+  tokens?: { rate: number; counters: TokenCounters };
 }
 
 /**
@@ -36,6 +39,8 @@ export class BenchConn {
   ackLastSeq = -1;
   caughtUpAtUs = 0;
   closedAtUs = 0;
+  /** The `llm` scenario: this connection's stream (set by the harness before the stream starts). */
+  cursor: TokenCursor | undefined;
   private onReady: ((ok: boolean) => void) | undefined;
 
   constructor(
@@ -146,6 +151,11 @@ export class BenchConn {
   }
 
   private onEvent(frame: string): void {
+    const tokens = this.shared.tokens;
+    if (tokens) {
+      if (this.cursor) countTokens(frame, this.cursor, tokens.rate, tokens.counters, (us) => this.shared.hist.record(us));
+      return;
+    }
     const e = parseFrame(frame);
     const c = this.shared.counters;
     if (!e) return;

@@ -1,5 +1,6 @@
 import type { IdleResult } from "../scenarios/idle.js";
 import type { IsolationResult } from "../scenarios/isolation.js";
+import type { LlmResult } from "../scenarios/llm.js";
 import type { StepResult } from "../scenarios/step.js";
 import type { StormResult } from "../scenarios/storm.js";
 import type { SweepResult } from "../scenarios/sweep.js";
@@ -15,5 +16,6 @@ export interface BenchResults {
   isolation?: IsolationResult[];
   storm?: StormResult;
   fanout?: (StepResult & { watchers: number })[];
+  llm?: LlmResult;
   errors: { scenario: string; message: string }[];
 }

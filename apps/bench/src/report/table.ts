@@ -1,4 +1,5 @@
 import { SYSTEM_LABELS, type SystemName } from "../systems/system.js";
+import { TOKEN_SYSTEM_LABELS, type TokenSystemName } from "../systems/token-systems.js";
 import type { BenchResults } from "./results.js";
 
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
@@ -128,6 +129,53 @@ export function formatTables(r: BenchResults): string {
           f(s.p50Ms),
           f(s.p99Ms),
         ]),
+      ),
+    );
+  }
+  if (r.llm) {
+    const l = r.llm;
+    const tlabel = (s: string) => TOKEN_SYSTEM_LABELS[s as TokenSystemName] ?? s;
+    out.push(
+      `### LLM token streams (${l.rate} tokens/s of 4 bytes per stream, ${int(l.tokensPerStream)} tokens each, one client per stream over 2 servers)`,
+    );
+    out.push(
+      table(
+        [
+          "system",
+          "streams",
+          "tokens delivered",
+          "lost chars",
+          "dup tokens",
+          "frames/stream/s",
+          "p50 ms",
+          "p99 ms",
+          "max ms",
+          "CPU µs/token",
+          "CPU % of a core",
+          "ok",
+        ],
+        l.steps.map((s) => [
+          tlabel(s.system),
+          int(s.streams),
+          `${int(s.tokens)} / ${int(s.expectedTokens)}`,
+          int(s.lostChars),
+          int(s.duplicateTokens),
+          f(s.framesPerStreamPerSec),
+          f(s.p50Ms),
+          f(s.p99Ms),
+          f(s.maxMs),
+          f(s.cpuUsPerToken),
+          f(s.cpuPercent, 0),
+          s.pass ? "yes" : "no",
+        ]),
+      ),
+    );
+    out.push("");
+    out.push(`Most concurrent streams with 0 lost characters, 0 duplicates and p99 token latency ≤ ${l.p99LimitMs} ms:`);
+    out.push(
+      table(
+        ["system", "streams"],
+        Object.entries(l.best).map(([s, v]) => [tlabel(s), v > 0 ? int(v) : "none"]),
       ),
     );
   }

@@ -2,6 +2,7 @@ import type { ClientStats, OpenArgs, OpenResult } from "../children/load-client.
 import type { ConnSpec, Protocol } from "../common/bench-conn.js";
 import { LatencyHistogram } from "../common/histogram.js";
 import { ChildRpc } from "../common/ipc.js";
+import type { TokenCounters } from "../common/tokens.js";
 import type { Target } from "./system.js";
 
 export interface PoolStats extends Omit<ClientStats, "hist" | "maxUs"> {
@@ -100,6 +101,31 @@ export class ClientPool {
       rss: sum((s) => s.rss),
       hist,
     };
+  }
+
+  /** The `llm` scenario: connections to these targets count token streams starting at the given epoch ms; returns how many were armed. */
+  async arm(rate: number, starts: [string, number][]): Promise<number> {
+    const armed = await Promise.all(this.clients.map((c) => c.call<number>("arm", { rate, starts })));
+    return armed.reduce((a, b) => a + b, 0);
+  }
+
+  /** The `llm` scenario: tokens counted by every client process, merged. */
+  async tokenStats(): Promise<TokenCounters & { hist: LatencyHistogram; maxUs: number }> {
+    const all = await Promise.all(
+      this.clients.map((c) => c.call<{ counters: TokenCounters; hist: ClientStats["hist"]; maxUs: number }>("tokenStats")),
+    );
+    const hist = new LatencyHistogram();
+    const out = { tokens: 0, lostTokens: 0, dupTokens: 0, frames: 0, lastRecvUs: 0, hist, maxUs: 0 };
+    for (const a of all) {
+      hist.merge(a.hist, a.maxUs);
+      out.tokens += a.counters.tokens;
+      out.lostTokens += a.counters.lostTokens;
+      out.dupTokens += a.counters.dupTokens;
+      out.frames += a.counters.frames;
+      out.lastRecvUs = Math.max(out.lastRecvUs, a.counters.lastRecvUs);
+      out.maxUs = Math.max(out.maxUs, a.maxUs);
+    }
+    return out;
   }
 
   async closeAll(): Promise<void> {
