@@ -1,5 +1,6 @@
 import { startMetricsServer, watchRedisLiveness, watchRedisOutages } from "@agentcast/runtime";
 import {
+  ConversationStore,
   connectRedis,
   createKeys,
   EventLog,
@@ -80,6 +81,14 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
   const active = new ActiveRuns(sub, keys.controlChannel, tasks, config.CONTROL_POLL_MS, config.RUN_STALL_TIMEOUT_MS, logger);
   const runDeps: ExecuteRunDeps = {
     eventLog: new EventLog(cmd, keys),
+    conversations: new ConversationStore(cmd, keys),
+    conversationBounds: {
+      maxTurns: config.CONVERSATION_MAX_TURNS,
+      maxBytes: config.CONVERSATION_MAX_BYTES,
+      maxAnswerChars: config.CONVERSATION_MAX_ANSWER_CHARS,
+      ttlSeconds: config.HISTORY_TTL_SECONDS,
+    },
+    maxAnswerChars: config.CONVERSATION_MAX_ANSWER_CHARS,
     publisher: new EventPublisher(cmd, {
       keys,
       historyMaxLen: config.HISTORY_MAX_LEN,

@@ -29,6 +29,12 @@ export const workerConfigSchema = z
     METRICS_HOST: z.string().min(1).default("0.0.0.0"),
     /** HISTORY_MAX_LEN: entries a task's history holds (events + snapshots); over it, old deltas are folded into snapshots. */
     HISTORY_MAX_LEN: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
+    /** CONVERSATION_MAX_TURNS: earlier runs a task's conversation keeps (ctx.conversation); the oldest go first. */
+    CONVERSATION_MAX_TURNS: z.coerce.number().int().min(1).max(1_000).default(50),
+    /** CONVERSATION_MAX_BYTES: bytes of a task's conversation (turn JSON); past it the oldest turns go (the newest stays). */
+    CONVERSATION_MAX_BYTES: z.coerce.number().int().min(4_096).max(16_777_216).default(262_144),
+    /** CONVERSATION_MAX_ANSWER_CHARS: characters of one run's answer kept in its turn (the start; the turn says `truncated`). */
+    CONVERSATION_MAX_ANSWER_CHARS: z.coerce.number().int().min(100).max(1_000_000).default(32_768),
     /**
      * HISTORY_MAX_BYTES: bytes (event envelopes and snapshots) a task's history holds; over it, old deltas are
      * folded into snapshots, then the oldest events and snapshots dropped. The minimum holds a 100,000-token answer.

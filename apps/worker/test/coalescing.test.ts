@@ -4,7 +4,7 @@
 // them first, so history holds the agent's order exactly. Real Redis, the real executeRun, publish script
 // and demo agent.
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
-import { createKeys, EventLog, EventPublisher, TaskStore } from "@agentcast/store";
+import { ConversationStore, createKeys, EventLog, EventPublisher, TaskStore } from "@agentcast/store";
 import { type RedisServerHandle, startRedisServer, until } from "@agentcast/testkit";
 import { Redis } from "ioredis";
 import { pino } from "pino";
@@ -36,6 +36,8 @@ async function setup(coalesce: { windowMs: number; maxBytes: number }, input = "
   const logger = pino({ level: "silent" });
   const deps: ExecuteRunDeps = {
     eventLog,
+    conversations: new ConversationStore(redis, keys),
+    conversationBounds: { maxTurns: 50, maxBytes: 262_144, maxAnswerChars: 32_768, ttlSeconds: 60 },
     publisher,
     tasks,
     logger,

@@ -7,7 +7,7 @@
 // had it, plus the rest of the run.
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
 import type { SilentFailure } from "@agentcast/runtime";
-import { createKeys, EventLog, EventPublisher, TaskStore } from "@agentcast/store";
+import { ConversationStore, createKeys, EventLog, EventPublisher, TaskStore } from "@agentcast/store";
 import { type RedisServerHandle, startRedisServer, startTcpBalancer, type TcpBalancer, until } from "@agentcast/testkit";
 import { Redis } from "ioredis";
 import { pino } from "pino";
@@ -62,6 +62,8 @@ describe("a failover lost the run's last events", () => {
     const failures: SilentFailure[] = [];
     const deps: ExecuteRunDeps = {
       eventLog,
+      conversations: new ConversationStore(worker, keys),
+      conversationBounds: { maxTurns: 50, maxBytes: 262_144, maxAnswerChars: 32_768, ttlSeconds: 60 },
       publisher: new EventPublisher(worker, { keys, historyMaxLen: 1_000, historyTtlSeconds: 60 }),
       tasks,
       logger: pino({ level: "silent" }),

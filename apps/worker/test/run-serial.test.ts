@@ -4,7 +4,7 @@
 // the interleavings are forced from the test: a tool that resolves right at the cancel, and a cancel
 // that arrives while tool_executing is being published.
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
-import { createKeys, EventLog, EventPublisher, type EventToPublish, type Published, TaskStore } from "@agentcast/store";
+import { ConversationStore, createKeys, EventLog, EventPublisher, type EventToPublish, type Published, TaskStore } from "@agentcast/store";
 import { type RedisServerHandle, startRedisServer, until } from "@agentcast/testkit";
 import { Redis } from "ioredis";
 import { pino } from "pino";
@@ -52,6 +52,8 @@ async function setup() {
   const logger = pino({ level: "silent" });
   const deps: ExecuteRunDeps = {
     eventLog,
+    conversations: new ConversationStore(redis, keys),
+    conversationBounds: { maxTurns: 50, maxBytes: 262_144, maxAnswerChars: 32_768, ttlSeconds: 60 },
     publisher,
     tasks,
     logger,

@@ -87,6 +87,12 @@ export const SILENT_FAILURE_KINDS = {
       "A task's history went over HISTORY_MAX_LEN or HISTORY_MAX_BYTES and folding its old deltas into snapshots failed (Redis error); the next event over the bound tries again",
     action: "Look for Redis errors; the history stays longer than its bound until a compaction succeeds",
   },
+  conversation_write_failed: {
+    components: ["worker"],
+    meaning:
+      "A finished run could not be added to its task's conversation (Redis error): the next follow-up's agent does not see that turn",
+    action: "Look for Redis errors in the worker log (taskId, runId in the line); the run itself ended normally",
+  },
 } as const satisfies Record<string, SilentFailureKind>;
 
 export type SilentFailure = keyof typeof SILENT_FAILURE_KINDS;

@@ -5,6 +5,7 @@ export {
   type ClusterWatchOptions,
   watchRedisCluster,
 } from "./cluster-watch.js";
+export { type ConversationBounds, ConversationStore, type StoredTurn } from "./conversation-store.js";
 export { EventLog } from "./event-log.js";
 export { newQuestionId, newRunId, newTaskId } from "./ids.js";
 export { createKeys, type Keys } from "./keys.js";

@@ -9,6 +9,8 @@ export interface Keys {
   /** Hash `<runId>|<type>` → snapshot envelope: old streamed deltas folded into one (compact-history-3.lua). */
   snapshots(taskId: string): string;
   question(taskId: string): string;
+  /** List of the task's finished runs as turns (input, answer, questions), oldest first (append-turn-2.lua). */
+  conversation(taskId: string): string;
   /** questionId of an answer stored but not yet consumed by the run (for ack_timeout). */
   pendingAnswer(taskId: string): string;
   /** Hash gatewayId → JSON heartbeat, for GET /v1/stats. */
@@ -30,6 +32,7 @@ export function createKeys(prefix = "ac"): Keys {
     events: (taskId) => `${prefix}:{${taskId}}:events`,
     snapshots: (taskId) => `${prefix}:{${taskId}}:snapshots`,
     question: (taskId) => `${prefix}:{${taskId}}:question`,
+    conversation: (taskId) => `${prefix}:{${taskId}}:conversation`,
     pendingAnswer: (taskId) => `${prefix}:{${taskId}}:pending-answer`,
     gateways: `${prefix}:gateways`,
     userTasks: (userId) => `${prefix}:user:{${userId}}:tasks`,

@@ -43,6 +43,14 @@ export interface LuaScripts {
     targetBytes: number,
   ): Promise<[folded: number, trimmed: number, entries: number, bytes: number]>;
   acClaimRun(task: string, runId: string, owner: string): Promise<[next: number]>;
+  acAppendTurn(
+    conversation: string,
+    task: string,
+    turn: string,
+    maxTurns: number,
+    maxBytes: number,
+    ttlSeconds: number,
+  ): Promise<[turns: number, bytes: number, dropped: number]>;
   acCreateTask(
     task: string,
     taskId: string,
@@ -78,6 +86,7 @@ export type ScriptedRedis = RedisClient & LuaScripts;
 export const LUA_SCRIPT_FILES: Readonly<Record<ScriptName, string>> = {
   acPublishEvent: "publish-event-4.lua",
   acCompactHistory: "compact-history-3.lua",
+  acAppendTurn: "append-turn-2.lua",
   acCreateTask: "create-task-1.lua",
   acStartRun: "start-run-1.lua",
   acRequestCancel: "request-cancel-1.lua",

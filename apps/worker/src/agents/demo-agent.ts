@@ -1,5 +1,6 @@
-import { type Agent, type AgentContext, AgentFailure } from "./agent.js";
-import { evaluate, findExpression } from "./calculator.js";
+import { type AgentContext, type AgentRunContext, defineAgent, defineTool, evaluate, findExpression } from "@agentcast/agent";
+import { z } from "zod";
+import { type Agent, AgentFailure } from "./agent.js";
 import { streamTokens } from "./token-stream.js";
 
 export interface DemoDirectives {
@@ -57,66 +58,95 @@ export function parseDirectives(input: string): DemoDirectives {
  * `/stream N` streams N tokens at `tokensPerSecond` instead (reasoning first, token by token).
  */
 export function createDemoAgent(stepMs: number, tokensPerSecond = 100): Agent {
-  return {
-    name: "demo",
-    tools: ["calculator", "clock", "wait"],
-    async run(ctx: AgentContext) {
-      const d = parseDirectives(ctx.input);
-      const step = d.slow ? stepMs * 10 : stepMs;
-      if (d.stream > 0) {
-        for (const piece of ["Planning", " a", " long", " answer", "."]) await ctx.thinkingDelta(piece);
-        await ctx.progress(10, `Streaming ${d.stream} tokens`);
-        const outputChars = await streamTokens(ctx, d.stream, tokensPerSecond);
-        await ctx.progress(100, "Done");
-        return { result: { outputChars } };
-      }
-      await ctx.thinking(`Reading the request: "${d.text.slice(0, 120)}"`);
-      await ctx.progress(10, "Understanding the request");
-      await ctx.sleep(step);
-      if (d.hang) await new Promise(() => {}); // never settles: the watchdog must end the run
-      if (d.hangtool) await ctx.tool("wait", { forever: true }, () => new Promise(() => {}));
-      if (d.invalid) await ctx.progress(150, "beyond 100 %: breaks the run rules");
-      if (d.fail) {
-        await ctx.thinking("This request asks me to fail (/fail).");
-        throw new AgentFailure("agent_failed", "The demo agent was asked to fail (/fail)");
-      }
-      const expression = findExpression(d.text);
-      let answer = "";
-      for (let i = 0; i < d.tools; i++) {
-        if (expression) {
-          try {
-            const value = await ctx.tool("calculator", { expression }, async () => {
-              await ctx.sleep(step); // tools take time; a cancel can land mid-call
-              return evaluate(expression);
-            });
-            answer = `${expression} = ${value}`;
-          } catch (err) {
-            if (ctx.signal.aborted) throw err;
-            answer = `I could not compute ${expression}: ${(err as Error).message}`;
-          }
-        } else {
-          const now = await ctx.tool("clock", { timezone: "UTC" }, async () => {
-            await ctx.sleep(step);
-            return new Date().toISOString();
-          });
-          answer = `It is ${now} (UTC)`;
-        }
-        await ctx.progress(10 + Math.floor((60 * (i + 1)) / d.tools), `Tool call ${i + 1} of ${d.tools} done`);
-      }
-      if (!answer) answer = "I did not need any tool for this";
-      let userResponse: string | undefined;
-      if (d.ask) {
-        userResponse = await ctx.ask(`${answer}. Anything you want me to add before I answer?`);
-        await ctx.thinking(`The user answered: "${userResponse.slice(0, 200)}"`);
-      }
-      await ctx.progress(80, "Writing the answer");
-      const text = userResponse === undefined ? `${answer}.` : `${answer}. You said: ${userResponse}`;
-      for (const chunk of text.match(/[\s\S]{1,24}/g) ?? []) {
-        await ctx.output(chunk);
-        await ctx.sleep(Math.ceil(step / 3));
-      }
-      await ctx.progress(100, "Done");
-      return { result: { answer, ...(userResponse === undefined ? {} : { userResponse }) } };
+  // Tools take a step's time (ten with /slow), so a cancel can land mid-call.
+  const stepOf = new Map<string, number>();
+  const pause = (ctx: AgentContext) => ctx.sleep(stepOf.get(ctx.runId) ?? stepMs);
+  const calculator = defineTool({
+    name: "calculator",
+    description: "Evaluates an arithmetic expression",
+    input: z.object({ expression: z.string().min(1) }),
+    run: async ({ expression }, ctx) => {
+      await pause(ctx);
+      return evaluate(expression);
     },
-  };
+  });
+  const clock = defineTool({
+    name: "clock",
+    description: "The current time",
+    input: z.object({ timezone: z.literal("UTC") }),
+    run: async (_args, ctx) => {
+      await pause(ctx);
+      return new Date().toISOString();
+    },
+  });
+  // /hangtool: a tool call that never completes (the watchdog and cancel must still end the run).
+  const wait = defineTool({
+    name: "wait",
+    description: "Never returns",
+    input: z.object({ forever: z.boolean() }),
+    run: () => new Promise<never>(() => {}),
+  });
+  return defineAgent({
+    name: "demo",
+    tools: [calculator, clock, wait],
+    async run(ctx) {
+      const d = parseDirectives(ctx.input);
+      stepOf.set(ctx.runId, d.slow ? stepMs * 10 : stepMs);
+      try {
+        return await runDemo(ctx, d, stepOf.get(ctx.runId) ?? stepMs, tokensPerSecond);
+      } finally {
+        stepOf.delete(ctx.runId);
+      }
+    },
+  });
+}
+
+/** One demo run: `step` is the pause between steps (ten times longer with /slow). */
+async function runDemo(ctx: AgentRunContext, d: DemoDirectives, step: number, tokensPerSecond: number) {
+  if (d.stream > 0) {
+    for (const piece of ["Planning", " a", " long", " answer", "."]) await ctx.thinkingDelta(piece);
+    await ctx.progress(10, `Streaming ${d.stream} tokens`);
+    const outputChars = await streamTokens(ctx, d.stream, tokensPerSecond);
+    await ctx.progress(100, "Done");
+    return { result: { outputChars } };
+  }
+  await ctx.thinking(`Reading the request: "${d.text.slice(0, 120)}"`);
+  await ctx.progress(10, "Understanding the request");
+  await ctx.sleep(step);
+  if (d.hang) await new Promise(() => {}); // never settles: the watchdog must end the run
+  if (d.hangtool) await ctx.tools.call("wait", { forever: true });
+  if (d.invalid) await ctx.progress(150, "beyond 100 %: breaks the run rules");
+  if (d.fail) {
+    await ctx.thinking("This request asks me to fail (/fail).");
+    throw new AgentFailure("agent_failed", "The demo agent was asked to fail (/fail)");
+  }
+  const expression = findExpression(d.text);
+  let answer = "";
+  for (let i = 0; i < d.tools; i++) {
+    if (expression) {
+      try {
+        answer = `${expression} = ${await ctx.tools.call("calculator", { expression })}`;
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        answer = `I could not compute ${expression}: ${(err as Error).message}`;
+      }
+    } else {
+      answer = `It is ${await ctx.tools.call("clock", { timezone: "UTC" })} (UTC)`;
+    }
+    await ctx.progress(10 + Math.floor((60 * (i + 1)) / d.tools), `Tool call ${i + 1} of ${d.tools} done`);
+  }
+  if (!answer) answer = "I did not need any tool for this";
+  let userResponse: string | undefined;
+  if (d.ask) {
+    userResponse = await ctx.ask(`${answer}. Anything you want me to add before I answer?`);
+    await ctx.thinking(`The user answered: "${userResponse.slice(0, 200)}"`);
+  }
+  await ctx.progress(80, "Writing the answer");
+  const text = userResponse === undefined ? `${answer}.` : `${answer}. You said: ${userResponse}`;
+  for (const chunk of text.match(/[\s\S]{1,24}/g) ?? []) {
+    await ctx.output(chunk);
+    await ctx.sleep(Math.ceil(step / 3));
+  }
+  await ctx.progress(100, "Done");
+  return { result: { answer, ...(userResponse === undefined ? {} : { userResponse }) } };
 }

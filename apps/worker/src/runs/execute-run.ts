@@ -1,4 +1,4 @@
-import { type EventLog, type RunJobData, StaleRunError } from "@agentcast/store";
+import { type ConversationBounds, type ConversationStore, type EventLog, type RunJobData, StaleRunError } from "@agentcast/store";
 import { type Agent, AgentFailure, RunCancelled, RunStalled, WorkerShutdown } from "../agents/agent.js";
 import type { ActiveRuns } from "../control/active-runs.js";
 import { RunContext, type RunContextDeps, type RunEnding } from "./run-context.js";
@@ -7,6 +7,9 @@ export type RunOutcome = "succeeded" | "failed" | "cancelled" | "stalled" | "shu
 
 export interface ExecuteRunDeps extends RunContextDeps {
   eventLog: EventLog;
+  /** The tasks' conversations: read before the agent runs (ctx.conversation), a turn added before the terminal event. */
+  conversations: ConversationStore;
+  conversationBounds: ConversationBounds;
   /** Queues a fresh run of the same task and input (after a worker_shutdown). */
   requeue: (job: RunJobData) => Promise<void>;
 }
@@ -41,8 +44,11 @@ export async function executeRun(
     await ctx.start();
     ctx.log.info({ agent: agent.name }, "run started");
     if (await deps.tasks.isCancelRequested(job.taskId, job.runId)) ctx.notifyCancel();
+    ctx.conversation = await deps.conversations.turns(job.taskId);
     const terminal = await runAgent(agent, ctx);
     const outcome = outcomeOf(terminal);
+    // Before the terminal event: a follow-up can only start after it, and must find this turn.
+    if (outcome !== "shutdown") await appendTurn(ctx, outcome === "succeeded" || outcome === "cancelled" ? outcome : "failed", deps);
     if (outcome === "stalled") deps.observer.silentFailure("stuck_run");
     const cancelled = outcome === "cancelled";
     await ctx.end({ terminal, closeReason: cancelled ? "cancelled" : "the run ended before the tool completed", unpaired: !cancelled });
@@ -95,6 +101,17 @@ async function runAgent(agent: Agent, ctx: RunContext): Promise<Terminal> {
       type: "agent_error",
       data: { code: "agent_failed", message: reason instanceof Error ? reason.message : String(reason), retryable: false },
     };
+  }
+}
+
+/** Adds the run to its task's conversation; a failure is counted and logged, never a reason to leave the run open. */
+async function appendTurn(ctx: RunContext, status: "succeeded" | "failed" | "cancelled", deps: ExecuteRunDeps): Promise<void> {
+  try {
+    const dropped = await deps.conversations.append(ctx.taskId, ctx.turn(status), deps.conversationBounds);
+    if (dropped > 0) ctx.log.info({ dropped }, "oldest conversation turns dropped (CONVERSATION_MAX_TURNS / CONVERSATION_MAX_BYTES)");
+  } catch (err) {
+    deps.observer.silentFailure("conversation_write_failed");
+    ctx.log.error({ err }, "could not add the run to its task's conversation");
   }
 }
 

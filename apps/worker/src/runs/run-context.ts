@@ -1,7 +1,7 @@
 import type { EventData, EventEnvelope, EventType } from "@agentcast/protocol";
-import { newQuestionId, type RunJobData } from "@agentcast/store";
+import { newQuestionId, type RunJobData, type StoredTurn } from "@agentcast/store";
 import type { Logger } from "pino";
-import { type AgentContext, RunCancelled, RunEnded, RunStalled, WorkerShutdown } from "../agents/agent.js";
+import { type AgentContext, type ConversationTurn, RunCancelled, RunEnded, RunStalled, WorkerShutdown } from "../agents/agent.js";
 import { type CoalesceOptions, DeltaCoalescer, type DeltaType, type PendingDelta } from "./delta-coalescer.js";
 import { RunEvents, type RunEventsDeps } from "./run-events.js";
 
@@ -13,6 +13,8 @@ export interface RunContextDeps extends RunEventsDeps {
   pollIntervalMs: number;
   /** Merging of streamed deltas (OUTPUT_COALESCE_MS, OUTPUT_COALESCE_MAX_BYTES); absent = off. */
   coalesce?: CoalesceOptions;
+  /** Characters of the answer kept for the run's conversation turn (CONVERSATION_MAX_ANSWER_CHARS). */
+  maxAnswerChars?: number;
 }
 
 /** How a run ends: its terminal event, and what to say when closing tool calls left open. */
@@ -39,6 +41,8 @@ export class RunContext implements AgentContext {
   readonly log: Logger;
   /** True while the run waits for the user: no events are expected then. */
   waitingForUser = false;
+  /** The task's earlier runs (set before the agent runs). */
+  conversation: readonly ConversationTurn[] = [];
   private readonly controller = new AbortController();
   private readonly events: RunEvents;
   private readonly answerWaiters = new Map<string, () => void>();
@@ -46,6 +50,9 @@ export class RunContext implements AgentContext {
   private toolCalls = 0;
   /** Characters of output the agent produced (accepted by `output`), reported when the run is cancelled. */
   private outputCharCount = 0;
+  /** The answer as streamed, up to maxAnswerChars (for the conversation turn). */
+  private answer = "";
+  private readonly questions: { prompt: string; answer: string }[] = [];
 
   constructor(
     job: RunJobData,
@@ -74,6 +81,11 @@ export class RunContext implements AgentContext {
   /** When the last event was published (the watchdog's clock). */
   get lastEventAt(): number {
     return this.events.lastEventAt;
+  }
+
+  /** This run as a conversation turn: its input, the answer it streamed, its questions and how it ended. */
+  turn(status: StoredTurn["status"]): StoredTurn {
+    return { runId: this.runId, input: this.input, answer: this.answer, status, questions: [...this.questions] };
   }
 
   /** The user cancelled: agent calls from now on throw RunCancelled. */
@@ -154,7 +166,11 @@ export class RunContext implements AgentContext {
   /** A streamed delta: merged with its neighbours when coalescing is on, else one event each. */
   private async stream(type: DeltaType, delta: string): Promise<void> {
     this.live();
-    if (type === "agent_output") this.outputCharCount += delta.length;
+    if (type === "agent_output") {
+      this.outputCharCount += delta.length;
+      const room = (this.deps.maxAnswerChars ?? 65_536) + 1 - this.answer.length;
+      if (room > 0) this.answer += delta.length <= room ? delta : delta.slice(0, room);
+    }
     if (!this.deltas.enabled) return this.emit(type, { delta } as EventData<DeltaType>);
     await this.deltas.add(type, delta);
   }
@@ -217,7 +233,10 @@ export class RunContext implements AgentContext {
           wake = resolve;
         });
         const answer = await this.deps.tasks.consumeAnswer(this.taskId, questionId);
-        if (answer !== undefined) return answer;
+        if (answer !== undefined) {
+          this.questions.push({ prompt, answer });
+          return answer;
+        }
         await Promise.race([woken, this.sleep(this.deps.pollIntervalMs)]);
       }
     } finally {

@@ -1,0 +1,6 @@
+// What a team imports to write agents and tools for agentcast.
+export { type Agent, type AgentContext, AgentFailure, type AgentResult, type ConversationTurn } from "./context.js";
+export { type AgentDefinition, type AgentRunContext, defineAgent, type Toolbox } from "./define-agent.js";
+export { defineTool, type Tool, type ToolDefinition, ToolInputError } from "./define-tool.js";
+export { askUserTool, calculatorTool, clockTool, timeIn } from "./tools/builtin-tools.js";
+export { evaluate, findExpression } from "./tools/calculator.js";
