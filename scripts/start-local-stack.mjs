@@ -101,6 +101,13 @@ const token = await signDevToken("dev", {
   ...(process.env.JWT_SECRET ? { secret: process.env.JWT_SECRET } : {}),
 });
 const started = redis.started ? " (started for this stack)" : "";
+// The worker picks its agent the same way (apps/worker/src/config.ts): AGENT_MODULE, AGENT, else llm when LLM_BASE_URL is set.
+const env = process.env;
+const agentLine = env.AGENT_MODULE
+  ? `agent           ${env.AGENT_MODULE} (AGENT_MODULE)`
+  : (env.AGENT || (env.LLM_BASE_URL ? "llm" : "demo")) === "llm"
+    ? `agent           llm: ${env.LLM_MODEL} at ${env.LLM_BASE_URL}`
+    : `agent           ${env.AGENT || "demo"} (LLM_BASE_URL + LLM_MODEL run a real model, e.g. Ollama: http://localhost:11434/v1)`;
 const redisLine = stack.redisClusterNodes
   ? `redis cluster   ${stack.redisClusterNodes}${redis.started ? " (3 masters + 3 replicas, started for this stack)" : ""}`
   : `redis           ${stack.redisUrl}${started}`;
@@ -108,6 +115,7 @@ process.stdout.write(`
 agentcast is running
   console + API   ${stack.url}   (balanced over ${stack.gateways.map((g) => g.url).join(", ")})
   ${redisLine}
+  ${agentLine}
   metrics         ${[...stack.gateways, ...stack.workers].map((p) => `http://127.0.0.1:${p.metricsPort}/metrics`).join(" ")}
 
 dev token (user "dev", 24 h):

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, startRedisServer } from "@agentcast/testkit";
+import { finishChunk, freePort, GatewayTestClient, startFakeLlm, startRedisServer, textChunks } from "@agentcast/testkit";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { runStartScript, type StartScript } from "./start-script.js";
@@ -71,6 +71,7 @@ describe("npm start: a Redis answering on the probed address is used", () => {
     try {
       const printed = await s.started(60_000);
       expect(printed.redis).toBe(redis.url); // not "(started for this stack)"
+      expect(printed.agent).toMatch(/^demo \(LLM_BASE_URL \+ LLM_MODEL run a real model/);
       expect((await fetch(`${printed.url}/readyz`)).status).toBe(200);
       expect(await s.interrupt(30_000)).toEqual({ code: 0, signal: null });
       const client = new Redis(redis.url);
@@ -79,6 +80,28 @@ describe("npm start: a Redis answering on the probed address is used", () => {
       } finally {
         client.disconnect();
       }
+    } finally {
+      s.killAll();
+    }
+  });
+});
+
+describe("npm start with LLM_BASE_URL: the LLM agent", () => {
+  it("says so, and a message gets the provider's streamed answer", async () => {
+    await using redis = await startRedisServer();
+    await using llm = await startFakeLlm(() => ({ stream: [...textChunks("Hello from the model."), finishChunk("stop")] }));
+    const s = runStartScript({ REDIS_PROBE_ADDRESS: `127.0.0.1:${redis.port}`, LLM_BASE_URL: llm.url, LLM_MODEL: "fake-model" });
+    try {
+      const printed = await s.started(60_000);
+      expect(printed.agent).toBe(`llm: fake-model at ${llm.url}`);
+      await using client = new GatewayTestClient({ url: printed.url, token: printed.token });
+      await client.connect();
+      const ack = await client.command("user_message", { text: "hi" });
+      if (!ack.ok) throw new Error(JSON.stringify(ack));
+      const run = await client.collectRun(ack.taskId);
+      expect(run.map((e) => (e.type === "agent_output" ? e.data.delta : "")).join("")).toBe("Hello from the model.");
+      expect(llm.requests[0]?.body.model).toBe("fake-model");
+      expect(await s.interrupt(30_000)).toEqual({ code: 0, signal: null });
     } finally {
       s.killAll();
     }

@@ -6,7 +6,18 @@ import { fileURLToPath } from "node:url";
 
 const SCRIPT = fileURLToPath(new URL("../../../scripts/start-local-stack.mjs", import.meta.url));
 /** Settings of the script the caller's environment must not leak into a test. */
-const SCRIPT_ENV = ["REDIS_URL", "REDIS_CLUSTER_NODES", "REDIS_MODE", "REDIS_PROBE_ADDRESS", "PORT", "JWT_SECRET"];
+const SCRIPT_ENV = [
+  "REDIS_URL",
+  "REDIS_CLUSTER_NODES",
+  "REDIS_MODE",
+  "REDIS_PROBE_ADDRESS",
+  "PORT",
+  "JWT_SECRET",
+  "AGENT",
+  "AGENT_MODULE",
+  "LLM_BASE_URL",
+  "LLM_MODEL",
+];
 
 export interface PrintedStack {
   url: string;
@@ -14,6 +25,8 @@ export interface PrintedStack {
   /** The `redis` or `redis cluster` line, after the label. */
   redis: string;
   clusterSeeds: string | undefined;
+  /** The `agent` line, after the label: which agent the worker runs. */
+  agent: string;
   metricsUrls: string[];
   token: string;
 }
@@ -93,13 +106,15 @@ function parsePrinted(out: string): PrintedStack {
   const redis = /^\s+redis(?: cluster)?\s+(.+)$/m.exec(out);
   const cluster = /^\s+redis cluster\s+(\S+)/m.exec(out);
   const metrics = /^\s+metrics\s+(.+)$/m.exec(out);
+  const agent = /^\s+agent\s+(.+)$/m.exec(out);
   const token = /dev token[^\n]*\n\s+(\S+)/.exec(out);
-  if (!head?.[1] || !head[2] || !redis?.[1] || !metrics?.[1] || !token?.[1]) throw new Error(`unexpected output:\n${out}`);
+  if (!head?.[1] || !head[2] || !redis?.[1] || !metrics?.[1] || !token?.[1] || !agent?.[1]) throw new Error(`unexpected output:\n${out}`);
   return {
     url: head[1],
     gatewayUrls: head[2].split(",").map((s) => s.trim()),
     redis: redis[1].trim(),
     clusterSeeds: cluster?.[1],
+    agent: agent[1].trim(),
     metricsUrls: metrics[1].trim().split(/\s+/),
     token: token[1],
   };

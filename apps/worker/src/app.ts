@@ -76,7 +76,28 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
   const tasks = new TaskStore(cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
   const makeAgent = AGENTS[config.AGENT];
   if (!makeAgent) throw new Error(`AGENT: unknown agent ${config.AGENT}`);
-  const agent = makeAgent({ demoStepMs: config.DEMO_STEP_MS, demoTokenRate: config.DEMO_TOKEN_RATE });
+  const agent = makeAgent({
+    demoStepMs: config.DEMO_STEP_MS,
+    demoTokenRate: config.DEMO_TOKEN_RATE,
+    ...(config.LLM_BASE_URL && config.LLM_MODEL
+      ? {
+          llm: {
+            baseUrl: config.LLM_BASE_URL,
+            apiKey: config.LLM_API_KEY,
+            model: config.LLM_MODEL,
+            ...(config.LLM_SYSTEM_PROMPT ? { systemPrompt: config.LLM_SYSTEM_PROMPT } : {}),
+            maxSteps: config.LLM_MAX_STEPS,
+            timeoutMs: config.LLM_TIMEOUT_MS,
+            maxRetries: config.LLM_MAX_RETRIES,
+          },
+        }
+      : {}),
+    llmObserver: {
+      request: (seconds, outcome) => metrics.llmRequestDuration.observe({ outcome }, seconds),
+      tokens: (kind, count) => metrics.llmTokens.inc({ kind }, count),
+      error: (code) => metrics.llmErrors.inc({ code }),
+    },
+  });
   const knownTools = new Set(agent.tools ?? []);
   const active = new ActiveRuns(sub, keys.controlChannel, tasks, config.CONTROL_POLL_MS, config.RUN_STALL_TIMEOUT_MS, logger);
   const runDeps: ExecuteRunDeps = {

@@ -12,7 +12,7 @@ export const workerConfigSchema = z
     ...redisConfigShape,
     /** WORKER_CONCURRENCY: runs executed at once by this process (split evenly over RUN_QUEUE_SHARDS queues). */
     WORKER_CONCURRENCY: z.coerce.number().int().min(1, "must be at least 1").max(1000).default(16),
-    /** AGENT: which agent runs the jobs. */
+    /** AGENT: which agent runs the jobs (default: `llm` when LLM_BASE_URL is set, else `demo`). */
     AGENT: z
       .string()
       .default("demo")
@@ -23,6 +23,22 @@ export const workerConfigSchema = z
     DEMO_STEP_MS: z.coerce.number().int().min(0).max(60_000).default(150),
     /** DEMO_TOKEN_RATE: tokens per second the demo agent streams for `/stream N` (1–10,000). */
     DEMO_TOKEN_RATE: z.coerce.number().int().min(1).max(10_000).default(100),
+    /** LLM_BASE_URL: the LLM agent's OpenAI-compatible API, including its /v1 path (Ollama: http://localhost:11434/v1). */
+    LLM_BASE_URL: optionalEnvString(z).pipe(
+      z.url({ protocol: /^https?$/, error: "must be an http(s) URL including its /v1 path" }).optional(),
+    ),
+    /** LLM_API_KEY: the provider's API key (empty for a local server). */
+    LLM_API_KEY: z.string().default(""),
+    /** LLM_MODEL: the model name the provider knows (required with AGENT=llm). */
+    LLM_MODEL: optionalEnvString(z),
+    /** LLM_SYSTEM_PROMPT: the system prompt (instructions) sent with every request. */
+    LLM_SYSTEM_PROMPT: optionalEnvString(z),
+    /** LLM_MAX_STEPS: model requests per run (each round of tool calls is one); past it the run ends with llm_max_steps. */
+    LLM_MAX_STEPS: z.coerce.number().int().min(1).max(100).default(8),
+    /** LLM_TIMEOUT_MS: how long the provider may take to answer, and then to send the next chunk of its stream. */
+    LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+    /** LLM_MAX_RETRIES: retries of a provider request on 429, 5xx, network errors and timeouts (Retry-After honoured, at most 10 s a wait). */
+    LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
     /** METRICS_PORT: Prometheus /metrics port (0 = any free port). */
     METRICS_PORT: portSchema(z, 9465),
     /** METRICS_HOST: interface for the metrics server. */
@@ -64,12 +80,19 @@ export const workerConfigSchema = z
     /** LOG_LEVEL: pino level. */
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
-  .superRefine(checkRedisConfig);
+  .superRefine(checkRedisConfig)
+  .superRefine((c, ctx) => {
+    if (c.AGENT !== "llm") return;
+    if (!c.LLM_BASE_URL) ctx.addIssue({ code: "custom", path: ["LLM_BASE_URL"], message: "required with AGENT=llm" });
+    if (!c.LLM_MODEL) ctx.addIssue({ code: "custom", path: ["LLM_MODEL"], message: "required with AGENT=llm" });
+  });
 
 export type WorkerConfig = Readonly<z.infer<typeof workerConfigSchema>>;
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  return parseEnv(workerConfigSchema, env, "worker");
+  // With LLM_BASE_URL and no AGENT, the LLM agent runs the jobs.
+  const withAgent = env.AGENT || !env.LLM_BASE_URL ? env : { ...env, AGENT: "llm" };
+  return parseEnv(workerConfigSchema, withAgent, "worker");
 }
 
 /** The config with secrets redacted, for --print-config. */
@@ -77,5 +100,6 @@ export function redactWorkerConfig(config: WorkerConfig): Record<string, unknown
   return {
     ...config,
     ...redactRedisConfig(config),
+    LLM_API_KEY: config.LLM_API_KEY ? "(set)" : "",
   };
 }

@@ -11,6 +11,17 @@ export {
   validateRun,
 } from "@agentcast/run-check";
 export {
+  type ChatChunk,
+  FAKE_MODEL,
+  type FakeToolCall,
+  finishChunk,
+  reasoningChunks,
+  textChunks,
+  toolCallChunks,
+  usageChunk,
+} from "./fake-llm/chunks.js";
+export { type ChatRequest, type FakeLlm, type FakeLlmRequest, type FakeReply, startFakeLlm } from "./fake-llm/fake-llm.js";
+export {
   DEV_JWT_SECRET,
   GATEWAY_ENTRY,
   type GatewayProcess,

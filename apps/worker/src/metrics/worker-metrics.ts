@@ -55,6 +55,25 @@ export function createWorkerMetrics(
       labelNames: ["outcome"] as const,
       registers,
     }),
+    llmTokens: new Counter({
+      name: "agentcast_llm_tokens_total",
+      help: "Tokens the LLM agent's provider reported (stream_options.include_usage), by kind (input, output)",
+      labelNames: ["kind"] as const,
+      registers,
+    }),
+    llmRequestDuration: new Histogram({
+      name: "agentcast_llm_request_duration_seconds",
+      help: "LLM agent: seconds from a provider request to its answer (headers) or failure, by outcome (ok, retried, failed)",
+      labelNames: ["outcome"] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    llmErrors: new Counter({
+      name: "agentcast_llm_errors_total",
+      help: "LLM agent runs ended by a provider error, by code (llm_rate_limited, llm_unavailable, llm_timeout, llm_rejected, llm_bad_response, llm_max_steps)",
+      labelNames: ["code"] as const,
+      registers,
+    }),
     toolDuration: new Histogram({
       name: "agentcast_worker_tool_duration_seconds",
       help: "Tool call duration, by tool (registered tool names; others are 'other')",
