@@ -1,9 +1,21 @@
 import type { EventEnvelope } from "@agentcast/protocol";
+import { MarkdownText } from "./markdown-text.js";
 import { buildTimeline, type TimelineRow } from "./timeline.js";
 
 const json = (v: unknown) => (v === undefined ? "" : JSON.stringify(v));
 
-function Row({ row }: { row: TimelineRow }) {
+/** `model · 55 in / 18 out tokens` from a run's result, when its agent reported them (the LLM agent does). */
+function usageOf(result: unknown): string | undefined {
+  if (typeof result !== "object" || result === null) return undefined;
+  const r = result as { model?: unknown; usage?: { inputTokens?: unknown; outputTokens?: unknown } };
+  const parts: string[] = [];
+  if (typeof r.model === "string") parts.push(r.model);
+  if (typeof r.usage?.inputTokens === "number" && typeof r.usage.outputTokens === "number")
+    parts.push(`${r.usage.inputTokens} in / ${r.usage.outputTokens} out tokens`);
+  return parts.length > 0 ? parts.join(" · ") : undefined;
+}
+
+function Row({ row, live }: { row: TimelineRow; live: boolean }) {
   switch (row.kind) {
     case "run":
       return (
@@ -28,7 +40,7 @@ function Row({ row }: { row: TimelineRow }) {
     case "output":
       return (
         <li className="row output">
-          <span className="tag">Answer</span> {row.text}
+          <span className="tag">Answer</span> <MarkdownText text={row.text} streaming={live} />
         </li>
       );
     case "question":
@@ -41,6 +53,7 @@ function Row({ row }: { row: TimelineRow }) {
       return (
         <li className={`row completed ${row.status}`}>
           <span className="tag">Done</span> {row.status}
+          {usageOf(row.result) && <span className="usage"> · {usageOf(row.result)}</span>}
         </li>
       );
     case "error":
@@ -57,8 +70,8 @@ export function Timeline({ events }: { events: readonly EventEnvelope[] }) {
   const rows = buildTimeline(events);
   return (
     <ol className="timeline" aria-label="Timeline" aria-live="polite">
-      {rows.map((row) => (
-        <Row key={row.key} row={row} />
+      {rows.map((row, i) => (
+        <Row key={row.key} row={row} live={i === rows.length - 1} />
       ))}
     </ol>
   );
