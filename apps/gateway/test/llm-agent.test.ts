@@ -211,6 +211,15 @@ describe("LLM agent", () => {
     expect(Date.now() - t0).toBeLessThan(30_000);
   });
 
+  it("a slow stream (3 s in all, 300 ms between chunks) completes: LLM_TIMEOUT_MS (2 s) bounds each gap, not the whole answer", async () => {
+    script = () => ({ stream: [...textChunks("slow but steady wins", 2), finishChunk("stop")], delayMs: 300 });
+    const t0 = Date.now();
+    const { run } = await runOf("ivan", "take your time");
+    expect(Date.now() - t0).toBeGreaterThan(2_500);
+    expect(text(run)).toBe("slow but steady wins");
+    expect(run.at(-1)).toMatchObject({ type: "agent_completed", data: { status: "succeeded" } });
+  });
+
   it("LLM_MAX_STEPS: a model that keeps calling tools ends the run with llm_max_steps", async () => {
     let k = 0;
     script = () => ({ stream: [...toolCallChunks([{ id: `c${++k}`, name: "clock", arguments: "{}" }]), finishChunk("tool_calls")] });
