@@ -105,8 +105,10 @@ describe("slot migration mid-run (Redis Cluster)", () => {
       expect(c.events(taskId), `client ${i}`).toEqual(stored);
       expect(runs[i], `client ${i}`).toEqual(stored);
     }
-    // No publish failed or was re-sent; nothing was logged at warn or above.
-    expect(stack.problems()).toEqual([]);
+    // No publish failed or was re-sent; nothing was logged at warn or above — but a healed live gap: the
+    // worker may publish on the new master a moment before a busy gateway's subscription got there; that
+    // gateway's sockets then replay the missed seqs from history (exactly once, as checked above).
+    expect(stack.problems().filter((line) => !line.includes('"msg":"live gap; replaying from history"'))).toEqual([]);
 
     // What the processes saw: the worker's script met TRYAGAIN, ASK and (its retries going to a random
     // node first) MOVED; every process saw the slot map change.
