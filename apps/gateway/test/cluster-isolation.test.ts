@@ -56,6 +56,15 @@ describe("isolation on a Redis Cluster", () => {
     const ben = await stack.client("ben", 1);
     const annTasks = await runTasks(ann, TASKS_PER_USER);
     const benTasks = await runTasks(ben, TASKS_PER_USER);
+    // Task ids hash to random slots: 12 tasks miss one of 3 masters about 2 % of the time. A few more of
+    // ben's tasks (bounded) put tasks on every master, which the checks below are about.
+    const masterOf = async (taskId: string) => (await shardSubscribers(roomChannel(taskRoom(taskId)))).master.address;
+    const masters = new Set(await Promise.all([...annTasks, ...benTasks].map(masterOf)));
+    for (let extra = 0; masters.size < 3 && extra < 20; extra++) {
+      const [taskId] = await runTasks(ben, 1);
+      benTasks.push(taskId as string);
+      masters.add(await masterOf(taskId as string));
+    }
 
     // Nothing of the other user's, up to a marker that comes after anything that would have been sent.
     await Promise.all([pingMarker(ann), pingMarker(ben)]);
@@ -66,7 +75,7 @@ describe("isolation on a Redis Cluster", () => {
 
     // Each task's room: exactly one gateway (the one its owner's socket is on) subscribes to its channel.
     const rooms = await Promise.all([...annTasks, ...benTasks].map((taskId) => shardSubscribers(roomChannel(taskRoom(taskId)))));
-    expect(rooms.map((r) => r.count)).toEqual(Array(2 * TASKS_PER_USER).fill(1));
+    expect(rooms.map((r) => r.count)).toEqual(Array(annTasks.length + benTasks.length).fill(1));
     // The tasks live on every master.
     expect(new Set(rooms.map((r) => r.master.address)).size).toBe(3);
 
