@@ -102,7 +102,7 @@ describe("slot migration mid-run (Redis Cluster)", () => {
     ).toBeNull();
     for (const [i, c] of clients.entries()) {
       // Exactly the history: every event once, in order, live or replayed.
-      expect(c.events(taskId), `client ${i}`).toEqual(stored);
+      expect(c.events(taskId), `client ${i}; warnings logged: ${stack.problems().join("\n")}`).toEqual(stored);
       expect(runs[i], `client ${i}`).toEqual(stored);
     }
     // No publish failed or was re-sent; nothing was logged at warn or above — but a healed live gap: the
