@@ -81,7 +81,7 @@ async function chooseRedis() {
 }
 
 const redis = await chooseRedis();
-const { DEV_JWT_SECRET, signDevToken, startLocalStack } = await import("../packages/testkit/dist/index.js");
+const { DEV_JWT_SECRET, jsonLine, signDevToken, startLocalStack } = await import("../packages/testkit/dist/index.js");
 let stack;
 try {
   stack = await startLocalStack({
@@ -101,13 +101,15 @@ const token = await signDevToken("dev", {
   ...(process.env.JWT_SECRET ? { secret: process.env.JWT_SECRET } : {}),
 });
 const started = redis.started ? " (started for this stack)" : "";
-// The worker picks its agent the same way (apps/worker/src/config.ts): AGENT_MODULE, AGENT, else llm when LLM_BASE_URL is set.
+// Which agent runs: the worker says so in its "worker ready" line (it decides: AGENT_MODULE, AGENT, else llm with LLM_BASE_URL).
 const env = process.env;
+const ready = stack.workers[0]?.child.output.map(jsonLine).find((j) => j?.msg === "worker ready");
+const agent = ready?.agent ?? "unknown";
 const agentLine = env.AGENT_MODULE
-  ? `agent           ${env.AGENT_MODULE} (AGENT_MODULE)`
-  : (env.AGENT || (env.LLM_BASE_URL ? "llm" : "demo")) === "llm"
+  ? `agent           ${agent}: ${env.AGENT_MODULE} (AGENT_MODULE)`
+  : agent === "llm"
     ? `agent           llm: ${env.LLM_MODEL} at ${env.LLM_BASE_URL}`
-    : `agent           ${env.AGENT || "demo"} (LLM_BASE_URL + LLM_MODEL run a real model, e.g. Ollama: http://localhost:11434/v1)`;
+    : `agent           ${agent} (LLM_BASE_URL + LLM_MODEL run a real model, e.g. Ollama: http://localhost:11434/v1)`;
 const redisLine = stack.redisClusterNodes
   ? `redis cluster   ${stack.redisClusterNodes}${redis.started ? " (3 masters + 3 replicas, started for this stack)" : ""}`
   : `redis           ${stack.redisUrl}${started}`;

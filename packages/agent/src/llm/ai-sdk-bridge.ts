@@ -37,7 +37,9 @@ const asArgs = (input: unknown): Record<string, unknown> =>
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : typeof error === "string" ? error : JSON.stringify(error));
 
 interface OpenCall {
-  settle: { resolve: (v: unknown) => void; reject: (e: Error) => void };
+  /** Settled with the tool's result or error when the stream gives it. */
+  outcome: PromiseWithResolvers<unknown>;
+  /** The agentcast tool call: resolves once its tool_completed is published. */
   done: Promise<unknown>;
 }
 
@@ -78,16 +80,13 @@ export async function runAiSdkStream(
         }
         case "tool-call": {
           const p = part as { toolCallId: string; toolName: string; input: unknown };
-          let settle: OpenCall["settle"] = { resolve: () => {}, reject: () => {} };
-          const outcome = new Promise<unknown>((resolve, reject) => {
-            settle = { resolve, reject };
-          });
+          const outcome = Promise.withResolvers<unknown>();
           // Settled maybe before ctx.tool awaits it (its tool_executing is still being published): handled.
-          outcome.catch(() => undefined);
+          outcome.promise.catch(() => undefined);
           // tool_executing now, tool_completed when the stream gives the result (through the run's queue).
-          const done = ctx.tool(p.toolName, asArgs(p.input), () => outcome);
+          const done = ctx.tool(p.toolName, asArgs(p.input), () => outcome.promise);
           done.catch(() => undefined);
-          open.set(p.toolCallId, { settle, done });
+          open.set(p.toolCallId, { outcome, done });
           opts.onToolCall?.(p.toolCallId);
           break;
         }
@@ -97,8 +96,8 @@ export async function runAiSdkStream(
           const call = open.get(p.toolCallId);
           if (!call) break;
           open.delete(p.toolCallId);
-          if (part.type === "tool-result") call.settle.resolve(p.output);
-          else call.settle.reject(new Error(messageOf(p.error)));
+          if (part.type === "tool-result") call.outcome.resolve(p.output);
+          else call.outcome.reject(new Error(messageOf(p.error)));
           // Published before anything the stream gives next.
           await call.done.catch(() => undefined);
           break;
@@ -118,7 +117,7 @@ export async function runAiSdkStream(
     }
   } finally {
     // A tool call the stream never answered: closed as failed, not left open.
-    for (const call of open.values()) call.settle.reject(new Error("the model stream ended before this tool call's result"));
+    for (const call of open.values()) call.outcome.reject(new Error("the model stream ended before this tool call's result"));
   }
   return { text, finishReason, usage };
 }

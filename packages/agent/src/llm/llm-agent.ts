@@ -71,15 +71,11 @@ export function createLlmAgent(settings: LlmSettings, observer?: LlmObserver): A
     tools: tools.map((t) => t.name),
     async run(ctx: AgentContext) {
       // A tool runs only once the bridge has published its tool_executing (its events come after it).
-      const opened = new Map<string, { promise: Promise<void>; open: () => void }>();
+      const opened = new Map<string, PromiseWithResolvers<void>>();
       const gate = (id: string) => {
         let g = opened.get(id);
         if (!g) {
-          let open = () => {};
-          const promise = new Promise<void>((resolve) => {
-            open = resolve;
-          });
-          g = { promise, open };
+          g = Promise.withResolvers<void>();
           opened.set(id, g);
         }
         return g;
@@ -109,7 +105,7 @@ export function createLlmAgent(settings: LlmSettings, observer?: LlmObserver): A
       });
       let out: Awaited<ReturnType<typeof runAiSdkStream>>;
       try {
-        out = await runAiSdkStream(ctx, result, { onToolCall: (id) => gate(id).open() });
+        out = await runAiSdkStream(ctx, result, { onToolCall: (id) => gate(id).resolve() });
       } catch (err) {
         if (ctx.signal.aborted) throw err;
         const failure = toLlmFailure(err);
