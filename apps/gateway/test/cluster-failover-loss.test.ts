@@ -171,7 +171,8 @@ describe("cluster: a failover that lost events clients saw live", () => {
       return c;
     };
     // The first test's worker was killed there; its takeover worker runs this one (started here if that test stopped early).
-    if (workers.length === 0) workers.push(await startWorkerProcess({ redisClusterNodes: stack.redisClusterNodes, id: "wk-2", env: WORKER_ENV }));
+    if (workers.length === 0)
+      workers.push(await startWorkerProcess({ redisClusterNodes: stack.redisClusterNodes, id: "wk-2", env: WORKER_ENV }));
     // A master that still has its replica, and not the queue's.
     const queueMaster = (await view.queueMaster()).address;
     const creator = client();

@@ -25,7 +25,7 @@ describe.each([
       gateways: 2,
       workers: 1,
       gatewayEnv: { CONNECT_RATE_PER_IP_PER_SEC: "100000", CONNECT_BURST_PER_IP: "100000", MAX_CONNECTIONS_PER_USER: "200" },
-      workerEnv: { WORKER_CONCURRENCY: String(USERS), DEMO_STEP_MS: "150", REDIS_WAIT_REPLICAS: waitReplicas },
+      workerEnv: { WORKER_CONCURRENCY: String(USERS), DEMO_STEP_MS: "300", REDIS_WAIT_REPLICAS: waitReplicas },
     });
     view = clusterView(stack.cluster as NonNullable<LocalStack["cluster"]>);
   }, 90_000);
@@ -42,7 +42,7 @@ describe.each([
       clients.push(c);
       return c;
     };
-    // One long run per user (~9 s: 50 tool calls of 150 ms); the tasks spread over the three masters.
+    // One long run per user (~18 s: 50 tool calls of 300 ms, so none ends before 1,000 clients follow on a busy machine); the tasks spread over the three masters.
     const creators = Array.from({ length: USERS }, (_, i) => connect(`fo-${i}`, i));
     const sent = await Promise.all(creators.map((c) => c.send("/tools 50 what is 6*7")));
     const byMaster = new Map<string, { user: string; taskId: string }[]>();

@@ -44,6 +44,21 @@ function recordReadiness(gateways: GatewayProcess[], t0: number) {
   };
 }
 
+/** The task's events a raw client received after the last task_reset for it, and how many resets it got. */
+function sinceLastReset(c: GatewayTestClient, taskId: string): { events: EventEnvelope[]; resets: number } {
+  let events: EventEnvelope[] = [];
+  let resets = 0;
+  for (const m of c.received) {
+    const p = m.payload as { taskId?: string };
+    if (p?.taskId !== taskId) continue;
+    if (m.name === "task_reset") {
+      resets++;
+      events = [];
+    } else if (m.name === "event") events.push(m.payload as EventEnvelope);
+  }
+  return { events, resets };
+}
+
 describe("a master frozen for longer than the node timeout (Redis Cluster)", () => {
   let stack: Stack;
   beforeAll(async () => {
@@ -89,7 +104,13 @@ describe("a master frozen for longer than the node timeout (Redis Cluster)", () 
       const stored = (await stack.http(`/v1/tasks/${taskId}/events?sinceSeq=0`, { userId: "noa" })).body.events as EventEnvelope[];
       const last = stored.at(-1) as EventEnvelope;
       expect(last.type === "agent_completed" || (last.type === "agent_error" && typeof last.data.code === "string")).toBe(true);
-      for (const [i, c] of clients.entries()) expect(c.events(taskId), `client ${i}, task ${taskId}`).toEqual(stored);
+      for (const [i, c] of clients.entries()) {
+        // With REDIS_WAIT_REPLICAS=0 a failover may take back events a client saw; where another event then
+        // took the seq, the client is told task_reset and gets the history again (docs/reliability.md).
+        // Whatever came before its last reset it discards; from there on it must hold exactly the history.
+        const { events, resets } = sinceLastReset(c, taskId);
+        expect(events, `client ${i}, task ${taskId}, ${resets} resets; warnings logged: ${stack.problems().join("\n")}`).toEqual(stored);
+      }
       ends.push(last);
     }
     return ends;
