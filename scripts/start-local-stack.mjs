@@ -81,7 +81,7 @@ async function chooseRedis() {
 }
 
 const redis = await chooseRedis();
-const { DEV_JWT_SECRET, jsonLine, signDevToken, startLocalStack } = await import("../packages/testkit/dist/index.js");
+const { DEV_JWT_SECRET, signDevToken, startLocalStack } = await import("../packages/testkit/dist/index.js");
 let stack;
 try {
   stack = await startLocalStack({
@@ -103,8 +103,7 @@ const token = await signDevToken("dev", {
 const started = redis.started ? " (started for this stack)" : "";
 // Which agent runs: the worker says so in its "worker ready" line (it decides: AGENT_MODULE, AGENT, else llm with LLM_BASE_URL).
 const env = process.env;
-const ready = stack.workers[0]?.child.output.map(jsonLine).find((j) => j?.msg === "worker ready");
-const agent = ready?.agent ?? "unknown";
+const agent = stack.workers[0]?.agent ?? "unknown";
 const agentLine = env.AGENT_MODULE
   ? `agent           ${agent}: ${env.AGENT_MODULE} (AGENT_MODULE)`
   : agent === "llm"

@@ -23,6 +23,8 @@ export interface GatewayProcess {
 export interface WorkerProcess {
   readonly id: string;
   readonly metricsPort: number;
+  /** The agent the worker runs, as its "worker ready" line names it (undefined with a custom `ready`). */
+  readonly agent: string | undefined;
   readonly child: ChildHandle;
   stop(signal?: NodeJS.Signals): Promise<void>;
   kill(): Promise<void>;
@@ -127,8 +129,9 @@ export async function startWorkerProcess(opts: WorkerProcessOptions): Promise<Wo
     name: `worker ${id}`,
     ready: (line) => {
       const j = jsonLine(line);
-      if (ready) return ready(line) ? { metricsPort: Number(j?.metricsPort ?? 0) } : undefined;
-      return j?.msg === "worker ready" ? { metricsPort: Number(j.metricsPort) } : undefined;
+      const agent = typeof j?.agent === "string" ? j.agent : undefined;
+      if (ready) return ready(line) ? { metricsPort: Number(j?.metricsPort ?? 0), agent } : undefined;
+      return j?.msg === "worker ready" ? { metricsPort: Number(j.metricsPort), agent } : undefined;
     },
   });
   return {
