@@ -2,8 +2,9 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { TASK_ROOM_PREFIX, USER_ROOM_PREFIX, userRoom } from "@agentcast/protocol";
 import { createSupervisor, startMetricsServer } from "@agentcast/runtime";
-import { createKeys, EventLog, MessageIds, RunQueues, redisTargetOf, TaskStore } from "@agentcast/store";
+import { createKeys, EventLog, MessageIds, ReadTokens, RunQueues, redisTargetOf, TaskStore } from "@agentcast/store";
 import type { Logger } from "pino";
+import { announceRevocation, READ_TOKEN_REVOKED, ReadTokenSessions } from "./auth/read-token-sessions.js";
 import { socketAuth } from "./auth/socket-auth.js";
 import { createTokenVerifier } from "./auth/token-verifier.js";
 import type { GatewayConfig } from "./config.js";
@@ -23,7 +24,8 @@ import { createAnswerWatch } from "./runs/answer-watch.js";
 import { RunService } from "./runs/run-service.js";
 import { createSocketServer, type GatewayServer } from "./socketio/socket-server.js";
 import { GatewayRegistry } from "./stats/gateway-registry.js";
-import { createTaskDelivery } from "./subscriptions/task-delivery.js";
+import type { StreamProtocol, TaskStreamDeps } from "./streams/task-stream.js";
+import { createTaskDelivery, SLOW_CONSUMER_CLOSE_MS } from "./subscriptions/task-delivery.js";
 
 const HEARTBEAT_MS = 5_000;
 
@@ -41,11 +43,13 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   const connections = () => io?.of("/").sockets.size ?? 0;
   const heldRooms = () => countRooms(io);
   const redisUp = () => redis.up();
+  const openStreams = new Map<StreamProtocol, number>();
   const metrics = createGatewayMetrics(config.GATEWAY_ID, {
     connections,
     rooms: heldRooms,
     redisUp,
     redisClusterNodes: () => redis.clusterNodes(),
+    httpStreams: () => openStreams,
   });
   const supervisor = createSupervisor({ registry: metrics.registry, metricPrefix: "agentcast_gateway", jobs: BACKGROUND_JOBS, logger });
   const redis = createGatewayRedis({
@@ -59,6 +63,8 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
   });
   const tasks = new TaskStore(redis.cmd, { keys, historyTtlSeconds: config.HISTORY_TTL_SECONDS });
   const eventLog = new EventLog(redis.cmd, keys);
+  const readTokens = new ReadTokens(redis.cmd, { keys, maxPerTask: config.MAX_READ_TOKENS_PER_TASK });
+  const readTokenSessions = new ReadTokenSessions();
   const queue = new RunQueues({ connection: redis.queue, prefix: keys.queuePrefix, shards: config.RUN_QUEUE_SHARDS });
   queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));
   const registry = new GatewayRegistry(
@@ -114,6 +120,8 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     supervisor,
     logger,
   });
+  // Filled in once Socket.IO and the subscription registry exist (they need the HTTP server first).
+  let streams: TaskStreamDeps | undefined;
   const httpServer = createServer(
     createHttpApi({
       gatewayId: config.GATEWAY_ID,
@@ -128,6 +136,21 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       classifyError,
       corsOrigins: config.CORS_ORIGINS,
       ...(config.WEB_ROOT ? { staticFiles: createStaticFiles(config.WEB_ROOT, logger) } : {}),
+      streams: () => streams as TaskStreamDeps,
+      streamAccess: {
+        verifyToken,
+        verifyReadToken: (token) => readTokens.verify(token),
+        tasks,
+        clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
+        onRefused: (code, readToken) => (readToken ? metrics.readTokens.inc({ action: "rejected" }) : metrics.authFailures.inc({ code })),
+      },
+      actions: {
+        tasks,
+        readTokens,
+        announceRevocation: (taskId, tokenId) => announceRevocation(redis.cmd, taskId, tokenId),
+        watchAnswer: (taskId, questionId) => watchAnswer(taskId, questionId),
+        onReadToken: (action) => metrics.readTokens.inc({ action }),
+      },
       logger,
     }),
   );
@@ -156,10 +179,41 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
     logger,
     maxSubscriptionsPerSocket: config.MAX_SUBSCRIPTIONS_PER_SOCKET,
     maxOutboundBytes: config.MAX_OUTBOUND_BUFFER_BYTES,
+    notices: {
+      names: new Set([READ_TOKEN_REVOKED]),
+      onNotice: (_taskId, _name, arg) => {
+        const tokenId = (arg as { tokenId?: unknown } | undefined)?.tokenId;
+        if (typeof tokenId === "string") readTokenSessions.revoked(tokenId);
+      },
+    },
   });
+  streams = {
+    nsp: server.of("/"),
+    registry: delivery.registry,
+    leases,
+    sessions: readTokenSessions,
+    readTokenLive: (grant) => readTokens.isLive(grant),
+    heartbeatMs: config.SSE_HEARTBEAT_MS,
+    maxOutboundBytes: config.MAX_OUTBOUND_BUFFER_BYTES,
+    closeGraceMs: SLOW_CONSUMER_CLOSE_MS,
+    open: openStreams,
+    onOpened: (protocol) => metrics.httpStreamsOpened.inc({ protocol }),
+    onLimited: (limit) => metrics.limits.inc({ limit }),
+    logger,
+  };
   server.use(
     socketAuth({
       verify: verifyToken,
+      verifyReadToken: async (token) => {
+        const grant = await readTokens.verify(token);
+        const task = grant ? await tasks.getTask(grant.taskId) : undefined;
+        if (!grant || !task) {
+          metrics.readTokens.inc({ action: "rejected" });
+          return { ok: false, code: "token_invalid", reason: "unknown, expired or revoked read token" };
+        }
+        const readScope = { taskId: grant.taskId, tokenId: grant.tokenId };
+        return { ok: true, userId: task.userId, expiresAt: Math.floor(grant.expiresAtMs / 1000), readScope };
+      },
       takeLease: leases.take,
       onAuthFailure: (code) => metrics.authFailures.inc({ code }),
       onLimited: (limit) => metrics.limits.inc({ limit }),
@@ -182,6 +236,8 @@ export function createGateway(config: GatewayConfig, logger: Logger): Gateway {
       admitCommand,
       supervisor,
       commandRate: { perSec: config.RATE_LIMIT_COMMANDS_PER_SEC, burst: config.RATE_LIMIT_COMMANDS_BURST },
+      readTokenSessions,
+      readTokenLive: (taskId, tokenId) => readTokens.isLive({ taskId, tokenId, expiresAtMs: 0 }),
       clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
     }),
   );

@@ -82,8 +82,12 @@ export const gatewayConfigSchema = z
       .refine((v) => /^(true|false|\d{1,2})$/.test(v), TRUST_PROXY_PROBLEM)
       .transform((v) => (v === "true" ? 1 : v === "false" ? 0 : Number(v)))
       .refine((hops) => hops <= MAX_TRUSTED_PROXY_HOPS, TRUST_PROXY_PROBLEM),
-    /** MAX_OUTBOUND_BUFFER_BYTES: a socket with more unsent bytes is closed (it resumes from history). */
+    /** MAX_OUTBOUND_BUFFER_BYTES: a socket or HTTP event stream with more unsent bytes is closed (it resumes from history). */
     MAX_OUTBOUND_BUFFER_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
+    /** SSE_HEARTBEAT_MS: an HTTP event stream gets a comment line this often, so proxies and clients do not time it out. */
+    SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+    /** MAX_READ_TOKENS_PER_TASK: live read tokens one task may have at once (revoke one to mint another). */
+    MAX_READ_TOKENS_PER_TASK: z.coerce.number().int().min(1).max(1_000).default(20),
     /** REDIS_PING_INTERVAL_MS: how often each Redis connection is PINGed to find one that silently stopped answering. */
     REDIS_PING_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
     /** REDIS_PING_TIMEOUT_MS: a connection whose PING is unanswered this long is torn down and reconnected. */

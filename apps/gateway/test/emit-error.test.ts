@@ -93,12 +93,19 @@ describe("emit_error: a socket whose transport write throws", () => {
     });
     subscriptions = delivery.registry;
     io.on("connection", (socket) => {
-      const ctx = { socket, userId: "ivy", logger, tasks, subscriptions } as Partial<CommandContext> as CommandContext;
+      const ctx = {
+        socket,
+        viewer: subscriptions.viewerOf(socket),
+        userId: "ivy",
+        logger,
+        tasks,
+        subscriptions,
+      } as Partial<CommandContext> as CommandContext;
       socket.on("subscribe", async (sinceSeq: number, ack: (lastSeq: number) => void) => {
         const { body } = await handlers.subscribe(ctx, { taskId, sinceSeq });
         ack(body.lastSeq);
       });
-      socket.on("disconnect", () => subscriptions.dropSocket(socket.id));
+      socket.on("disconnect", () => subscriptions.dropViewer(socket.id));
     });
     await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
     url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;

@@ -26,7 +26,7 @@ export const ERROR_CODES = {
   token_invalid: {
     message: "The token is malformed, its signature or algorithm is not accepted, or a claim is wrong",
     retryable: false,
-    scopes: ["connect", "command"],
+    scopes: ["connect", "command", "connection"],
     httpStatus: 401,
   },
   token_expired: {

@@ -34,6 +34,7 @@ export {
   PROTOCOL_VERSION,
   TERMINAL_EVENT_TYPES,
 } from "./events.js";
+export { httpBodySchemas, READ_TOKEN_LIMITS, type ReadTokenResponse, SSE_CONTROL_EVENTS } from "./http.js";
 export { ID_PATTERN, TASK_ROOM_PREFIX, taskIdOfRoom, taskRoom, USER_ROOM_PREFIX, userRoom } from "./rooms.js";
 export {
   RUN_RULE_NAMES,

@@ -18,6 +18,6 @@
 ]]
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
 redis.call('HSET', KEYS[1], 'taskId', ARGV[1], 'userId', ARGV[3], 'status', 'queued', 'runId', ARGV[2],
-  'createdAt', ARGV[4], 'updatedAt', ARGV[4], 'title', ARGV[6], 'lastSeq', 0, 'runs', 1, 'order', ARGV[7])
+  'createdAt', ARGV[4], 'updatedAt', ARGV[4], 'title', ARGV[6], 'lastSeq', 0, 'runFromSeq', 0, 'runs', 1, 'order', ARGV[7])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
 return {'ok', 0}

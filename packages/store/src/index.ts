@@ -14,6 +14,14 @@ export { type MessageClaim, MessageIds, type MessageOutcome } from "./message-id
 export { type ClusterRedirection, ObservedCluster } from "./observed-cluster.js";
 export { EventPublisher, type EventToPublish, type Published, type PublisherOptions, type RunPosition } from "./publisher.js";
 export {
+  isReadToken,
+  type MintedReadToken,
+  type MintRefusal,
+  READ_TOKEN_PREFIX,
+  type ReadGrant,
+  ReadTokens,
+} from "./read-tokens.js";
+export {
   checkRedisConfig,
   describeRedisTarget,
   type RedisTarget,

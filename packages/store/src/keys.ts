@@ -11,6 +11,8 @@ export interface Keys {
   question(taskId: string): string;
   /** List of the task's finished runs as turns (input, answer, questions), oldest first (append-turn-2.lua). */
   conversation(taskId: string): string;
+  /** Hash tokenId → `<expiresAtMs>:<sha256 of the secret>`: the task's read tokens (mint-read-token-2.lua). */
+  readTokens(taskId: string): string;
   /** questionId of an answer stored but not yet consumed by the run (for ack_timeout). */
   pendingAnswer(taskId: string): string;
   /** Hash gatewayId → JSON heartbeat, for GET /v1/stats. */
@@ -34,6 +36,7 @@ export function createKeys(prefix = "ac"): Keys {
     question: (taskId) => `${prefix}:{${taskId}}:question`,
     conversation: (taskId) => `${prefix}:{${taskId}}:conversation`,
     pendingAnswer: (taskId) => `${prefix}:{${taskId}}:pending-answer`,
+    readTokens: (taskId) => `${prefix}:{${taskId}}:read-tokens`,
     gateways: `${prefix}:gateways`,
     userTasks: (userId) => `${prefix}:user:{${userId}}:tasks`,
     userTaskCounter: (userId) => `${prefix}:user:{${userId}}:count`,

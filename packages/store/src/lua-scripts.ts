@@ -77,6 +77,17 @@ export interface LuaScripts {
   acSlidingTake(log: string, windowMs: number, max: number, entry: string): Promise<number>;
   acOpenConnection(connections: string, nowMs: number, leaseMs: number, max: number, connectionId: string): Promise<0 | 1>;
   acRenewConnection(connections: string, nowMs: number, leaseMs: number, connectionId: string): Promise<0 | 1>;
+  acMintReadToken(
+    task: string,
+    readTokens: string,
+    userId: string,
+    tokenId: string,
+    secretSha256: string,
+    nowMs: number,
+    expiresAtMs: number,
+    maxPerTask: number,
+  ): Promise<[string]>;
+  acSetClientRun(task: string, runId: string, clientRunId: string): Promise<0 | 1>;
 }
 
 export type ScriptName = keyof LuaScripts;
@@ -96,6 +107,8 @@ export const LUA_SCRIPT_FILES: Readonly<Record<ScriptName, string>> = {
   acSlidingTake: "sliding-take-1.lua",
   acOpenConnection: "open-connection-1.lua",
   acRenewConnection: "renew-connection-1.lua",
+  acMintReadToken: "mint-read-token-2.lua",
+  acSetClientRun: "set-client-run-1.lua",
 };
 
 /** `lua/` beside `src/` and `dist/`: resolved from this module, so it holds in the repo, in dist and once installed. */

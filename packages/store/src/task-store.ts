@@ -14,6 +14,10 @@ export interface TaskRecord {
   runId: string;
   title: string;
   lastSeq: number;
+  /** The task's last seq before its current (or last) run started: that run's events follow it. */
+  runFromSeq: number;
+  /** The id the client gave the current run (an AG-UI `runId`), when it gave one. */
+  clientRunId?: string;
   runs: number;
   createdAt: number;
   updatedAt: number;
@@ -44,13 +48,27 @@ export class TaskStore {
 
   /** Creates a task owned by `userId` with a queued first run. */
   async createTask(userId: string, text: string): Promise<{ taskId: string; runId: string; title: string; createdAt: number }> {
+    const created = await this.createTaskWithId(userId, newTaskId(), text);
+    if (!created) throw new Error("a fresh task id was taken"); // ids are random: never in practice
+    return created;
+  }
+
+  /**
+   * Creates a task under an id the client chose (a chat id, an AG-UI thread id), owned by `userId`, with a
+   * queued first run; undefined when a task with this id exists (whoever owns it).
+   */
+  async createTaskWithId(
+    userId: string,
+    taskId: string,
+    text: string,
+  ): Promise<{ taskId: string; runId: string; title: string; createdAt: number } | undefined> {
     const { keys, historyTtlSeconds } = this.opts;
-    const taskId = newTaskId();
     const runId = newRunId();
     const createdAt = Date.now();
     const title = text.trim().replace(/\s+/g, " ").slice(0, TITLE_CHARS);
     const order = await this.redis.incr(keys.userTaskCounter(userId));
-    await this.redis.acCreateTask(keys.task(taskId), taskId, runId, userId, createdAt, historyTtlSeconds, title, order);
+    const [answer] = await this.redis.acCreateTask(keys.task(taskId), taskId, runId, userId, createdAt, historyTtlSeconds, title, order);
+    if (answer === "exists") return undefined;
     await this.redis.zadd(keys.userTasks(userId), order, taskId);
     return { taskId, runId, title, createdAt };
   }
@@ -161,6 +179,11 @@ export class TaskStore {
     return response ?? "";
   }
 
+  /** Records the id the client gave run `runId` (an AG-UI `runId`): a resume answers with it. */
+  async setClientRunId(taskId: string, runId: string, clientRunId: string): Promise<void> {
+    await this.redis.acSetClientRun(this.opts.keys.task(taskId), runId, clientRunId);
+  }
+
   /** Gateway side: is an accepted answer still waiting for its run to take it? */
   async isAnswerPending(taskId: string, questionId: string): Promise<boolean> {
     return (await this.redis.get(this.opts.keys.pendingAnswer(taskId))) === questionId;
@@ -176,6 +199,8 @@ function parseTask(h: Record<string, string> | null | undefined): TaskRecord | u
     runId: h.runId ?? "",
     title: h.title ?? "",
     lastSeq: Number(h.lastSeq ?? 0),
+    runFromSeq: Number(h.runFromSeq ?? 0),
+    ...(h.clientRunId !== undefined && h.clientRunFor === h.runId ? { clientRunId: h.clientRunId } : {}),
     runs: Number(h.runs ?? 0),
     createdAt: Number(h.createdAt ?? 0),
     updatedAt: Number(h.updatedAt ?? 0),

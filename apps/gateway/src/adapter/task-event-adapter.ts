@@ -8,6 +8,8 @@ import { interceptAdapterMessages } from "../socketio/internals.js";
 import { EncodedEvent, type OutboundEvent, RawEvent } from "../subscriptions/outbound-event.js";
 
 export type TaskEventHandler = (taskId: string, room: string, event: OutboundEvent) => void;
+/** A gateway-to-gateway notice on a task room's channel (not for sockets): its name and argument. */
+export type TaskNoticeHandler = (taskId: string, name: string, arg: unknown) => void;
 
 interface ClusterMessage {
   uid?: string;
@@ -27,10 +29,16 @@ interface ClusterMessage {
  * socket — deliver, hold back while the socket catches up on history, or drop a duplicate — so
  * each socket sees every seq once and in order. A message from our publish script is read off its
  * raw bytes (`parseTaskFrame`: seq, type, ts; the envelope JSON is written to sockets as it is);
- * any other message is parsed by the adapter as usual. `test/adapter-hooks.test.ts` pins both hooks
- * against the installed adapter.
+ * any other message is parsed by the adapter as usual. A broadcast to a task room of an event named in
+ * `notices` (e.g. a read token's revocation) is handed to `onNotice` and never reaches a socket.
+ * `test/adapter-hooks.test.ts` pins both hooks against the installed adapter.
  */
-export function createTaskEventAdapter(pub: RedisClient, sub: RedisClient, onTaskEvent: TaskEventHandler): (nsp: Namespace) => Adapter {
+export function createTaskEventAdapter(
+  pub: RedisClient,
+  sub: RedisClient,
+  onTaskEvent: TaskEventHandler,
+  notices: { names: ReadonlySet<string>; onNotice: TaskNoticeHandler } = { names: new Set(), onNotice: () => {} },
+): (nsp: Namespace) => Adapter {
   const sharded = createShardedAdapter(pub, sub, { subscriptionMode: "dynamic" });
   // A plain function, not an arrow: Socket.IO calls it with `new`.
   return function taskEventAdapter(nsp: Namespace) {
@@ -42,6 +50,11 @@ export function createTaskEventAdapter(pub: RedisClient, sub: RedisClient, onTas
         return frame !== undefined;
       },
       parsed(message) {
+        const notice = noticeOf(message, notices.names);
+        if (notice) {
+          notices.onNotice(notice.taskId, notice.name, notice.arg);
+          return true;
+        }
         const routed = routeOf(message);
         if (routed) onTaskEvent(routed.taskId, routed.room, new EncodedEvent(nsp, routed.envelope));
         return routed !== undefined;
@@ -63,4 +76,13 @@ function routeOf(m: ClusterMessage): { taskId: string; room: string; envelope: E
   const envelope = packet.data[1] as EventEnvelope | undefined;
   if (!taskId || typeof envelope !== "object" || envelope === null || typeof envelope.seq !== "number") return undefined;
   return { taskId, room, envelope };
+}
+
+function noticeOf(m: ClusterMessage, names: ReadonlySet<string>): { taskId: string; name: string; arg: unknown } | undefined {
+  if (names.size === 0 || m.type !== CLUSTER_BROADCAST || m.nsp !== "/" || !m.data) return undefined;
+  const name = m.data.packet?.data?.[0];
+  const room = m.data.opts?.rooms?.[0];
+  if (typeof name !== "string" || !names.has(name) || typeof room !== "string") return undefined;
+  const taskId = taskIdOfRoom(room);
+  return taskId ? { taskId, name, arg: m.data.packet?.data?.[1] } : undefined;
 }

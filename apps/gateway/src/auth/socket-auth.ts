@@ -1,12 +1,20 @@
 import { ERROR_CODES, type ErrorCode } from "@agentcast/protocol";
+import { isReadToken } from "@agentcast/store";
 import type { ReleaseLease } from "../limits/connection-leases.js";
 import type { GatewaySocket } from "../socketio/socket-server.js";
 import { bearerToken, type TokenFailure, type VerifiedToken } from "./token-verifier.js";
+
+/** A verified read token as a socket's identity: the task's owner, scoped to the task. */
+export type ReaderToken =
+  | { ok: true; userId: string; expiresAt: number; readScope: { taskId: string; tokenId: string } }
+  | { ok: false; code: TokenFailure; reason: string };
 
 export type ConnectLimit = "connections_per_user" | "sockets_per_connection";
 
 export interface SocketAuthDeps {
   verify: (token: string | undefined) => Promise<VerifiedToken>;
+  /** A read token (`rt.…`): what it opens, as its task's owner, or a failure. */
+  verifyReadToken: (token: string) => Promise<ReaderToken>;
   /** A place under the per-user connection cap: its release, or null when the user is at the cap. */
   takeLease: (userId: string, connectionId: string) => Promise<ReleaseLease | null>;
   onAuthFailure: (code: TokenFailure) => void;
@@ -46,7 +54,8 @@ export function socketAuth(deps: SocketAuthDeps) {
       next(new Error("the connection closed during the handshake"));
     };
     const admit = async () => {
-      const result = await deps.verify(tokenOf(socket));
+      const token = tokenOf(socket);
+      const result = token !== undefined && isReadToken(token) ? await deps.verifyReadToken(token) : await deps.verify(token);
       if (!result.ok) {
         deps.onAuthFailure(result.code);
         free();
@@ -80,6 +89,7 @@ export function socketAuth(deps: SocketAuthDeps) {
       conn.once("close", onClose);
       socket.data.userId = result.userId;
       socket.data.expiresAt = result.expiresAt;
+      if ("readScope" in result) socket.data.readScope = result.readScope;
       next();
     };
     admit().catch((err: unknown) => {

@@ -21,6 +21,9 @@ export interface DispatchHooks {
   admit?: (command: string) => Promise<ErrorBody | null>;
 }
 
+/** What a socket opened with a read token may send: follow its task (subscribe, replay) and nothing else. */
+const READER_COMMANDS: ReadonlySet<CommandName> = new Set(["subscribe", "unsubscribe", "report_gap", "ping"]);
+
 /** Commands waiting per socket beyond which new ones are refused at once (no unbounded queue). */
 const MAX_QUEUED_COMMANDS = 100;
 
@@ -92,6 +95,12 @@ async function runCommand(ctx: CommandContext, hooks: DispatchHooks, command: Co
     fail(ctx, command, ack, error, { payload });
     return;
   }
+  const outOfScope = ctx.readScope && readerRefusal(command, parsed.data, ctx.readScope.taskId);
+  if (outOfScope) {
+    hooks.onCommand?.(command, "forbidden");
+    fail(ctx, command, ack, errorBody("forbidden", outOfScope), { payload });
+    return;
+  }
   try {
     // biome-ignore lint/suspicious/noExplicitAny: the handler table is indexed by the validated command name
     const result = await handlers[command](ctx, parsed.data as any);
@@ -122,6 +131,13 @@ function fail(
   else ctx.logger.error({ ...line, err: why.err }, "command failed");
   if (ack) ack({ ok: false, error });
   if (!ack || error.code === "unknown_event") ctx.socket.emit("error", { ...error, event: String(event).slice(0, 64) });
+}
+
+/** Why a read token's socket may not send this command, or undefined when it may. */
+function readerRefusal(command: CommandName, payload: unknown, taskId: string): string | undefined {
+  if (!READER_COMMANDS.has(command)) return `A read token can only subscribe to its task; ${command} needs the owner's token`;
+  const target = taskIdOf(payload);
+  return target !== undefined && target !== taskId ? "This read token opens another task" : undefined;
 }
 
 /** The payload's `taskId`, when it is a string of sane length (payloads are untrusted: never log a huge one). */

@@ -14,7 +14,7 @@ async function ownTask(ctx: CommandContext, taskId: string) {
 
 export const handlers: { [C in CommandName]: Handler<C> } = {
   async user_message(ctx, { text, taskId, messageId }) {
-    await using lease = ctx.subscriptions.lease(ctx.socket);
+    await using lease = ctx.subscriptions.lease(ctx.viewer);
     const started = await ctx.runs.start({
       userId: ctx.userId,
       text,
@@ -31,15 +31,18 @@ export const handlers: { [C in CommandName]: Handler<C> } = {
 
   async subscribe(ctx, { taskId, sinceSeq, sinceId }) {
     await ownTask(ctx, taskId);
-    await using lease = ctx.subscriptions.lease(ctx.socket);
+    await using lease = ctx.subscriptions.lease(ctx.viewer);
     lease.secure(taskId);
     const start = await lease.open(taskId, sinceSeq ?? 0, sinceId);
+    // In the room now, so a revocation from here on reaches this gateway: one made before is seen here.
+    if (ctx.readTokenLive && !(await ctx.readTokenLive()))
+      throw new CommandError("token_invalid", "The read token was revoked or has expired");
     lease.commit(); // history is replayed after the ack
     return { body: { taskId, ...start } };
   },
 
   async unsubscribe(ctx, { taskId }) {
-    ctx.subscriptions.unsubscribe(ctx.socket, taskId);
+    ctx.subscriptions.unsubscribe(ctx.viewer, taskId);
     return { body: { taskId } };
   },
 

@@ -1,6 +1,7 @@
 import { type ErrorBody, type ErrorCode, errorBody, userRoom } from "@agentcast/protocol";
 import type { Supervised } from "@agentcast/runtime";
 import type { Logger } from "pino";
+import type { ReadTokenSessions } from "../auth/read-token-sessions.js";
 import type { VerifiedToken } from "../auth/token-verifier.js";
 import type { CommandContext } from "../commands/context.js";
 import { attachCommands } from "../commands/dispatch.js";
@@ -9,7 +10,8 @@ import { TokenBucket } from "../limits/token-bucket.js";
 import type { GatewayMetrics } from "../metrics/gateway-metrics.js";
 import type { GatewaySocket } from "../socketio/socket-server.js";
 
-export interface ConnectionDeps extends Omit<CommandContext, "socket" | "userId" | "logger" | "setExpiry" | "verifyToken"> {
+export interface ConnectionDeps
+  extends Omit<CommandContext, "socket" | "viewer" | "userId" | "logger" | "setExpiry" | "verifyToken" | "readScope" | "readTokenLive"> {
   gatewayId: string;
   logger: Logger;
   metrics: GatewayMetrics;
@@ -21,6 +23,9 @@ export interface ConnectionDeps extends Omit<CommandContext, "socket" | "userId"
   supervisor: Supervised;
   commandRate: { perSec: number; burst: number };
   clockSkewSeconds: number;
+  /** Sockets opened with a read token, so a revocation disconnects them. */
+  readTokenSessions: ReadTokenSessions;
+  readTokenLive: (taskId: string, tokenId: string) => Promise<boolean>;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -54,10 +59,19 @@ export function onConnection(socket: GatewaySocket, deps: ConnectionDeps): void 
     );
   };
   setExpiry(data.expiresAt);
+  const scope = data.readScope;
+  const releaseSession = scope
+    ? deps.readTokenSessions.hold(scope.tokenId, () => {
+        log.info({ taskId: scope.taskId }, "read token revoked during the connection");
+        socket.emit("error", errorBody("token_invalid", "The read token was revoked"));
+        socket.disconnect(true);
+      })
+    : undefined;
   socket.on("disconnect", (reason) => {
     clearTimeout(expiryTimer);
+    releaseSession?.();
     metrics.disconnections.inc({ reason });
-    deps.subscriptions.dropSocket(socket.id);
+    deps.subscriptions.dropViewer(socket.id);
     // Its place under the per-user connection cap is released by auth/socket-auth.ts (it took it).
     log.info({ reason, durationMs: Date.now() - openedAt }, "connection closed");
   });
@@ -66,6 +80,7 @@ export function onConnection(socket: GatewaySocket, deps: ConnectionDeps): void 
   attachCommands(
     {
       socket,
+      viewer: deps.subscriptions.viewerOf(socket),
       userId,
       logger: log,
       tasks: deps.tasks,
@@ -75,6 +90,7 @@ export function onConnection(socket: GatewaySocket, deps: ConnectionDeps): void 
       watchAnswer: deps.watchAnswer,
       verifyToken: deps.verifyToken,
       setExpiry,
+      ...(scope ? { readScope: scope, readTokenLive: () => deps.readTokenLive(scope.taskId, scope.tokenId) } : {}),
     },
     {
       onCommand: (command, outcome) => metrics.commands.inc({ command, outcome }),
@@ -82,14 +98,15 @@ export function onConnection(socket: GatewaySocket, deps: ConnectionDeps): void 
       admit,
     },
   );
-  const room = userRoom(userId);
-  socket.join(room);
+  // A read token's holder is not its task's owner: it never hears of the owner's other tasks.
+  const room = scope ? undefined : userRoom(userId);
+  if (room) socket.join(room);
   // Confirmed before connection_established, so task_created notices published after it arrive.
   deps.supervisor.run(
     "user_room_confirm",
     async () => {
       try {
-        await deps.confirmRoom(room);
+        if (room) await deps.confirmRoom(room);
       } finally {
         if (socket.connected) {
           socket.emit("connection_established", { connectionId: socket.id, userId, gatewayId: deps.gatewayId, protocol: 1 });

@@ -6,9 +6,13 @@ import { bearerToken, type VerifiedToken } from "../auth/token-verifier.js";
 import { CommandError } from "../commands/command-error.js";
 import { type CommandAdmission, retryAfterSeconds } from "../limits/command-admission.js";
 import type { RunService } from "../runs/run-service.js";
+import type { StreamAccessDeps } from "../streams/stream-access.js";
+import { serveResumableStream, serveStreamStart } from "../streams/stream-routes.js";
+import type { TaskStreamDeps } from "../streams/task-stream.js";
 import type { Readiness } from "./readiness.js";
-import { intParam, messageIdOf, optionalIntParam, requestUrl, taskIdParam } from "./request-input.js";
+import { decodePathSegment, intParam, messageIdOf, optionalIntParam, requestUrl, taskIdParam } from "./request-input.js";
 import { BodyError, readJson, sendError, sendJson } from "./respond.js";
+import { type TaskActionDeps, taskActions } from "./task-actions.js";
 
 export interface HttpApiDeps {
   gatewayId: string;
@@ -27,10 +31,16 @@ export interface HttpApiDeps {
   corsOrigins: readonly string[];
   /** Serves the web console for other GET paths, when WEB_ROOT is set. */
   staticFiles?: (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
+  /** HTTP event streams (SSE): how one is served (wired once Socket.IO exists), and who may open one. */
+  streams: () => TaskStreamDeps;
+  streamAccess: StreamAccessDeps;
+  actions: TaskActionDeps;
   logger: Logger;
 }
 
 const TASK_PATH = /^\/v1\/tasks\/([^/]+)(\/events)?$/;
+const ACTION_PATH = /^\/v1\/tasks\/([^/]+)\/(cancel|answer|read-tokens)$/;
+const READ_TOKEN_PATH = /^\/v1\/tasks\/([^/]+)\/read-tokens\/([^/]+)$/;
 
 /** The small HTTP API next to Socket.IO: health, readiness, tasks and their history. */
 export function createHttpApi(deps: HttpApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -62,6 +72,9 @@ async function handle(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespon
     if (deps.staticFiles && (await deps.staticFiles(req, res, path))) return;
     return sendError(res, "not_found", "No such route");
   }
+  // A stream that resumes opens with a user's token or a read token (`?token=`), so it authenticates on its own.
+  const streamRoutes = { runs: deps.runs, tasks: deps.tasks, streams: deps.streams, access: deps.streamAccess };
+  if (await serveResumableStream(streamRoutes, req, res, url)) return;
 
   const auth = await deps.verifyToken(bearerToken(req.headers.authorization));
   if (!auth.ok) {
@@ -102,6 +115,23 @@ async function handle(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespon
     const before = optionalIntParam(url, "cursor", 1, Number.MAX_SAFE_INTEGER);
     const page = await deps.tasks.listTasks(userId, limit, before);
     return sendJson(res, 200, { tasks: page.tasks.map(publicTask), nextCursor: page.nextCursor === null ? null : String(page.nextCursor) });
+  }
+  const access = { userId, expiresAtMs: auth.expiresAt === undefined ? undefined : auth.expiresAt * 1000 };
+  if (await serveStreamStart(streamRoutes, req, res, path, access)) return;
+  const action = ACTION_PATH.exec(path);
+  if (action && req.method === "POST") {
+    const taskId = taskIdParam(action[1] as string);
+    if (action[2] === "cancel") return taskActions.cancel(deps.actions, req, res, userId, taskId);
+    if (action[2] === "answer") return taskActions.answer(deps.actions, req, res, userId, taskId);
+    return taskActions.mintReadToken(deps.actions, req, res, userId, taskId);
+  }
+  const tokenPath = READ_TOKEN_PATH.exec(path);
+  if (tokenPath && req.method === "DELETE") {
+    const taskId = taskIdParam(tokenPath[1] as string);
+    const tokenId = decodePathSegment(tokenPath[2] as string);
+    if (tokenId === undefined || !/^[A-Za-z0-9_-]{1,64}$/.test(tokenId))
+      return sendError(res, "invalid_payload", "read token id: malformed");
+    return taskActions.revokeReadToken(deps.actions, res, userId, taskId, tokenId);
   }
   const match = TASK_PATH.exec(path);
   if (match && req.method === "GET") {
@@ -155,7 +185,7 @@ function applyCors(origins: readonly string[], req: IncomingMessage, res: Server
   if (!origins.includes("*") && !origins.includes(origin)) return;
   res.setHeader("access-control-allow-origin", origin);
   res.setHeader("vary", "origin");
-  res.setHeader("access-control-allow-headers", "authorization, content-type, idempotency-key");
-  res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
+  res.setHeader("access-control-allow-headers", "authorization, content-type, idempotency-key, last-event-id");
+  res.setHeader("access-control-allow-methods", "GET, POST, DELETE, OPTIONS");
   res.setHeader("access-control-max-age", "600");
 }

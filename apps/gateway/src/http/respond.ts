@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ERROR_CODES, type ErrorCode, errorBody } from "@agentcast/protocol";
+import { ERROR_CODES, type ErrorCode, errorBody, payloadErrorOf } from "@agentcast/protocol";
+import type { z } from "zod";
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body);
@@ -9,6 +10,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 export function sendError(res: ServerResponse, code: ErrorCode, message?: string): void {
   sendJson(res, ERROR_CODES[code].httpStatus, { error: errorBody(code, message) });
+}
+
+/** A body or field that failed its schema: `payload_too_large` or `invalid_payload`, as for a command; `field` names it. */
+export function sendSchemaError(res: ServerResponse, error: z.ZodError, field?: string): void {
+  const body = payloadErrorOf(error);
+  sendError(res, body.code, field ? `${field}: ${body.message.replace(/^payload: /, "")}` : body.message);
 }
 
 export class BodyError extends Error {

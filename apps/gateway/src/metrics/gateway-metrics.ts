@@ -21,6 +21,8 @@ export interface GatewayGaugeSources {
   redisUp(): boolean;
   /** On a Redis Cluster: masters serving slots this gateway reached at its latest probe, and those it did not. */
   redisClusterNodes?(): RedisClusterNodeCounts | undefined;
+  /** Open HTTP streams, by protocol. */
+  httpStreams?(): ReadonlyMap<string, number>;
 }
 
 /**
@@ -119,6 +121,28 @@ export function createGatewayMetrics(gatewayId: string, sources: GatewayGaugeSou
     handshakesAbandoned: new Counter({
       name: "agentcast_gateway_handshakes_abandoned_total",
       help: "Socket.IO handshakes whose connection closed before the socket connected (any lease taken was released)",
+      registers,
+    }),
+    httpStreams: new Gauge({
+      name: "agentcast_gateway_http_streams",
+      help: "Open HTTP event streams on this gateway, by protocol (sse, ag_ui, ai_sdk)",
+      labelNames: ["protocol"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [protocol, n] of sources.httpStreams?.() ?? []) this.set({ protocol }, n);
+      },
+    }),
+    httpStreamsOpened: new Counter({
+      name: "agentcast_gateway_http_streams_opened_total",
+      help: "HTTP event streams opened, by protocol",
+      labelNames: ["protocol"] as const,
+      registers,
+    }),
+    readTokens: new Counter({
+      name: "agentcast_gateway_read_tokens_total",
+      help: "Read tokens, by action: minted, revoked, refused (the per-task limit), rejected (a request with an unknown, expired, revoked or other task's token)",
+      labelNames: ["action"] as const,
       registers,
     }),
     eventsReplayed,

@@ -22,6 +22,8 @@ export interface RunRequest {
   text: string;
   /** A follow-up on this task; absent = a new task. */
   taskId?: string | undefined;
+  /** With `taskId`: a task that does not exist yet is created under that id (a chat or thread id the client chose). */
+  createIfMissing?: boolean;
   /** The client's id for this message: a resend with the same id gets the same run. */
   messageId?: string | undefined;
   /** Called before anything changes (a fresh start only, not a resend): throws to refuse the start. */
@@ -133,6 +135,10 @@ export class RunService {
     if (req.taskId === undefined) {
       const created = await tasks.createTask(req.userId, req.text);
       return { taskId: created.taskId, runId: created.runId, userId: req.userId, fromSeq: 0, created };
+    }
+    if (req.createIfMissing) {
+      const created = await tasks.createTaskWithId(req.userId, req.taskId, req.text);
+      if (created) return { taskId: created.taskId, runId: created.runId, userId: req.userId, fromSeq: 0, created };
     }
     let res = await tasks.startRun(req.userId, req.taskId);
     // A run left queued without a job (its gateway failed half-way and could not undo it) is undone now.

@@ -144,3 +144,18 @@ export function interceptAdapterMessages<M>(adapter: Adapter, receivers: Adapter
     if (!receivers.parsed(message)) original(message, offset);
   };
 }
+
+/**
+ * Puts a member that is not a socket (an HTTP stream) in a room of the namespace's adapter, under its own
+ * id: the sharded adapter subscribes to the room's shard channel when the room is created, and our
+ * task-event hook delivers to every member id the registry knows. Socket.IO's own broadcasts skip ids
+ * without a socket (`apply` looks each one up), so nothing else reaches such a member.
+ */
+export function joinRoomAs(nsp: Namespace, memberId: string, room: string): void {
+  void nsp.adapter.addAll(memberId, new Set([room]));
+}
+
+/** Removes a non-socket member from a room; the last member leaving unsubscribes the pod from its channel. */
+export function leaveRoomAs(nsp: Namespace, memberId: string, room: string): void {
+  void nsp.adapter.del(memberId, room);
+}

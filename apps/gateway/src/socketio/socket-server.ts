@@ -7,6 +7,8 @@ export interface SocketData {
   userId: string;
   /** The token's `exp` (epoch seconds); undefined = never. */
   expiresAt?: number | undefined;
+  /** Set when the socket authenticated with a read token: it may only follow this task (`userId` is the task's owner). */
+  readScope?: { taskId: string; tokenId: string } | undefined;
 }
 
 export type GatewayServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;

@@ -12,6 +12,8 @@ export interface OutboundEvent {
   readonly id: string | undefined;
   /** Writes the event's `event` packet to the socket (encoded on first use, then shared). */
   writeTo(socket: Socket): void;
+  /** The envelope's JSON (for HTTP streams): the stored bytes when our script wrote them. */
+  json(): Buffer | string;
   /** The same event holding only memory of its own, for keeping it past this tick (held back while a socket catches up). */
   detached(): OutboundEvent;
 }
@@ -24,6 +26,7 @@ export interface OutboundEvent {
  */
 export class EncodedEvent implements OutboundEvent {
   private encoded: EncodedPackets | undefined;
+  private text: string | undefined;
 
   constructor(
     private readonly nsp: Namespace,
@@ -45,6 +48,11 @@ export class EncodedEvent implements OutboundEvent {
 
   detached(): OutboundEvent {
     return this;
+  }
+
+  json(): string {
+    this.text ??= JSON.stringify(this.envelope);
+    return this.text;
   }
 
   writeTo(socket: Socket): void {
@@ -83,6 +91,10 @@ export class RawEvent implements OutboundEvent {
       this.copy = new RawEvent(this.seq, this.type, this.ts, own, this.id);
     }
     return this.copy;
+  }
+
+  json(): Buffer {
+    return this.envelopeJson;
   }
 
   writeTo(socket: Socket): void {

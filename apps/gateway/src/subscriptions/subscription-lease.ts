@@ -1,19 +1,19 @@
 import { taskRoom } from "@agentcast/protocol";
-import type { Socket } from "socket.io";
 import type { SubscriptionStart } from "./subscription.js";
 import type { Entry, SubscriptionRegistry } from "./subscription-registry.js";
+import type { Viewer } from "./viewer.js";
 
 /**
  * A command's hold on one subscription while the command runs. Open it with `await using`:
  *
- *     await using lease = subscriptions.lease(socket);
+ *     await using lease = subscriptions.lease(viewer);
  *     lease.secure(taskId);                              // refused (limit_exceeded) before any state changes
  *     const start = await lease.open(taskId, sinceSeq);  // in the room, confirmed, position read
  *     …                                                  // anything here may still fail
  *     lease.commit();                                    // the registry replays and goes live
  *
  * If the command fails anywhere before `commit()`, disposing the lease closes the subscription and
- * leaves the room, so a refused or failed command leaves the socket exactly as it was.
+ * leaves the room, so a refused or failed command leaves the viewer exactly as it was.
  */
 export class SubscriptionLease implements AsyncDisposable {
   private entry: Entry | undefined;
@@ -24,7 +24,7 @@ export class SubscriptionLease implements AsyncDisposable {
 
   constructor(
     private readonly registry: SubscriptionRegistry,
-    private readonly socket: Socket,
+    private readonly viewer: Viewer,
   ) {}
 
   /**
@@ -33,8 +33,8 @@ export class SubscriptionLease implements AsyncDisposable {
    * limit_exceeded when there is none; call it before changing anything.
    */
   secure(taskId?: string): void {
-    if (this.reserved || (taskId !== undefined && this.registry.has(this.socket.id, taskId))) return;
-    this.registry.reserve(this.socket.id);
+    if (this.reserved || (taskId !== undefined && this.registry.has(this.viewer.id, taskId))) return;
+    this.registry.reserve(this.viewer.id);
     this.reserved = true;
   }
 
@@ -47,12 +47,12 @@ export class SubscriptionLease implements AsyncDisposable {
   async open(taskId: string, sinceSeq: number, sinceId?: string): Promise<SubscriptionStart> {
     if (this.opened) throw new Error("a lease opens one subscription");
     this.opened = true;
-    if (this.registry.has(this.socket.id, taskId)) {
+    if (this.registry.has(this.viewer.id, taskId)) {
       const { lastSeq } = await this.registry.position(taskId);
       return { lastSeq };
     }
     this.secure();
-    this.entry = this.registry.add(this.socket, taskId, taskRoom(taskId), sinceSeq, sinceId);
+    this.entry = this.registry.add(this.viewer, taskId, taskRoom(taskId), sinceSeq, sinceId);
     this.reserved = false;
     return this.registry.join(this.entry);
   }
@@ -64,7 +64,7 @@ export class SubscriptionLease implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.reserved) this.registry.release(this.socket.id);
+    if (this.reserved) this.registry.release(this.viewer.id);
     this.reserved = false;
     if (this.entry && !this.committed) this.registry.remove(this.entry);
   }

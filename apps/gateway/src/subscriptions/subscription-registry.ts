@@ -2,16 +2,17 @@ import type { Supervised } from "@agentcast/runtime";
 import type { Logger } from "pino";
 import type { Namespace, Socket } from "socket.io";
 import { CommandError } from "../commands/command-error.js";
-import { closeNow, isWritable } from "../socketio/internals.js";
 import type { HistoryPage, HistoryPages } from "./history-pages.js";
 import type { OutboundEvent } from "./outbound-event.js";
 import type { SlowConsumers } from "./slow-consumers.js";
+import { SocketViewer } from "./socket-viewer.js";
 import { Subscription, type SubscriptionStart, type TaskPosition } from "./subscription.js";
 import { SubscriptionLease } from "./subscription-lease.js";
+import type { Viewer } from "./viewer.js";
 
-/** One socket's subscription, as the registry holds it. */
+/** One viewer's subscription, as the registry holds it. */
 export interface Entry {
-  readonly socket: Socket;
+  readonly viewer: Viewer;
   readonly room: string;
   readonly sub: Subscription<OutboundEvent>;
 }
@@ -27,55 +28,70 @@ export interface SubscriptionRegistryOptions {
   supervisor: Supervised;
   logger: Logger;
   onDelivered?: (event: OutboundEvent, replayed: boolean) => void;
-  /** Events were lost to this socket for good (history hole), writing to it threw, or history was rewritten under it (task_reset). */
+  /** Events were lost to this viewer for good (history hole), writing to it threw, or history was rewritten under it (task_reset). */
   onProblem?: (kind: "sequence_gap" | "emit_error" | "history_rewritten") => void;
-  /** Tasks one socket may follow at once. */
+  /** Tasks one viewer may follow at once. */
   maxSubscriptionsPerSocket: number;
   /** Live events held per subscription while it replays. */
   maxPendingPerSubscription?: number;
-  /** Failed history reads in a row before the socket is disconnected (it resumes after reconnecting). */
+  /** Failed history reads in a row before the viewer is disconnected (it resumes after reconnecting). */
   maxReplayRetries?: number;
 }
 
 /**
  * Every subscription of this gateway, and the one owner of their lives: it opens them (through a
- * lease a command handler holds with `await using`), feeds them live events and history pages,
- * writes what they decide to their sockets, and closes them. Every replay runs under the supervisor:
- * a failure is logged and counted, and the socket is disconnected so its client resumes.
+ * lease a command handler or an HTTP stream holds with `await using`), feeds them live events and
+ * history pages, writes what they decide to their viewers (sockets, HTTP streams), and closes them.
+ * Every replay runs under the supervisor: a failure is logged and counted, and the viewer is
+ * disconnected so its client resumes.
  */
 export class SubscriptionRegistry {
-  private readonly bySocket = new Map<string, Map<string, Entry>>();
-  /** Places taken by leases that have not opened their subscription yet, per socket. */
+  private readonly byViewer = new Map<string, Map<string, Entry>>();
+  /** Places taken by leases that have not opened their subscription yet, per viewer. */
   private readonly reserved = new Map<string, number>();
+  private readonly socketViewers = new WeakMap<Socket, SocketViewer>();
 
   constructor(private readonly opts: SubscriptionRegistryOptions) {}
 
-  /** A lease to open one subscription for `socket` (see SubscriptionLease); it holds no place yet. */
-  lease(socket: Socket): SubscriptionLease {
-    return new SubscriptionLease(this, socket);
+  /** The socket as a viewer (one per socket). */
+  viewerOf(socket: Socket): Viewer {
+    let viewer = this.socketViewers.get(socket);
+    if (!viewer) {
+      viewer = new SocketViewer(socket, this.opts.slowConsumers);
+      this.socketViewers.set(socket, viewer);
+    }
+    return viewer;
   }
 
-  has(socketId: string, taskId: string): boolean {
-    return this.bySocket.get(socketId)?.has(taskId) ?? false;
+  /** A lease to open one subscription for `viewer` (see SubscriptionLease); it holds no place yet. */
+  lease(viewer: Viewer): SubscriptionLease {
+    return new SubscriptionLease(this, viewer);
   }
 
-  unsubscribe(socket: Socket, taskId: string): void {
-    const entry = this.bySocket.get(socket.id)?.get(taskId);
+  has(viewerId: string, taskId: string): boolean {
+    return this.byViewer.get(viewerId)?.has(taskId) ?? false;
+  }
+
+  unsubscribe(viewer: Viewer, taskId: string): void {
+    const entry = this.byViewer.get(viewer.id)?.get(taskId);
     if (entry) this.remove(entry);
   }
 
-  /** Forgets a disconnected socket (Socket.IO has already removed it from its rooms). */
-  dropSocket(socketId: string): void {
-    const subs = this.bySocket.get(socketId);
+  /** Forgets a viewer that is gone (a disconnected socket has already left its rooms; `leave` makes sure). */
+  dropViewer(viewerId: string): void {
+    const subs = this.byViewer.get(viewerId);
     if (!subs) return;
-    for (const entry of subs.values()) entry.sub.close();
-    this.bySocket.delete(socketId);
+    this.byViewer.delete(viewerId);
+    for (const entry of subs.values()) {
+      entry.sub.close();
+      entry.viewer.leave(entry.room);
+    }
   }
 
   /** Subscriptions held now (all phases). */
   get size(): number {
     let n = 0;
-    for (const subs of this.bySocket.values()) n += subs.size;
+    for (const subs of this.byViewer.values()) n += subs.size;
     return n;
   }
 
@@ -84,7 +100,7 @@ export class SubscriptionRegistry {
     const sids = this.opts.nsp.adapter.rooms.get(room);
     if (!sids) return;
     for (const sid of sids) {
-      const entry = this.bySocket.get(sid)?.get(taskId);
+      const entry = this.byViewer.get(sid)?.get(taskId);
       if (!entry) continue;
       const lastSeq = entry.sub.lastSeq;
       const action = entry.sub.offer(event);
@@ -111,7 +127,7 @@ export class SubscriptionRegistry {
    */
   resyncAll(): void {
     const byRoom = new Map<string, Entry[]>();
-    for (const subs of this.bySocket.values())
+    for (const subs of this.byViewer.values())
       for (const entry of subs.values()) byRoom.set(entry.room, [...(byRoom.get(entry.room) ?? []), entry]);
     for (const [room, entries] of byRoom) {
       this.opts.supervisor.run(
@@ -121,9 +137,9 @@ export class SubscriptionRegistry {
           for (const entry of entries) if (entry.sub.resync()) this.replay(entry);
         },
         { room },
-        // Not re-confirmed: these sockets may miss live events; their clients resume after a reconnect.
+        // Not re-confirmed: these viewers may miss live events; their clients resume after a reconnect.
         () => {
-          for (const entry of entries) this.disconnect(entry.socket);
+          for (const entry of entries) this.disconnect(entry.viewer);
         },
       );
     }
@@ -132,20 +148,20 @@ export class SubscriptionRegistry {
 
   // ---- used by SubscriptionLease ----
 
-  /** Adds a subscription in `joining`, in the place the lease reserved: the socket joins the room now. */
-  add(socket: Socket, taskId: string, room: string, sinceSeq: number, sinceId?: string): Entry {
-    this.release(socket.id);
+  /** Adds a subscription in `joining`, in the place the lease reserved: the viewer joins the room now. */
+  add(viewer: Viewer, taskId: string, room: string, sinceSeq: number, sinceId?: string): Entry {
+    this.release(viewer.id);
     const sub = new Subscription<OutboundEvent>(
       taskId,
       sinceSeq,
       { maxPending: this.opts.maxPendingPerSubscription ?? 10_000, keep: (e) => e.detached() },
       sinceId,
     );
-    const entry: Entry = { socket, room, sub };
-    const subs = this.bySocket.get(socket.id) ?? new Map<string, Entry>();
-    this.bySocket.set(socket.id, subs);
+    const entry: Entry = { viewer, room, sub };
+    const subs = this.byViewer.get(viewer.id) ?? new Map<string, Entry>();
+    this.byViewer.set(viewer.id, subs);
     subs.set(taskId, entry);
-    socket.join(room);
+    viewer.join(room);
     return entry;
   }
 
@@ -166,46 +182,46 @@ export class SubscriptionRegistry {
     return this.opts.readPosition(taskId);
   }
 
-  /** Reserves a place under the socket's subscription cap, or refuses with limit_exceeded (nothing changes). */
-  reserve(socketId: string): void {
+  /** Reserves a place under the viewer's subscription cap, or refuses with limit_exceeded (nothing changes). */
+  reserve(viewerId: string): void {
     const max = this.opts.maxSubscriptionsPerSocket;
-    if ((this.bySocket.get(socketId)?.size ?? 0) + (this.reserved.get(socketId) ?? 0) >= max) {
+    if ((this.byViewer.get(viewerId)?.size ?? 0) + (this.reserved.get(viewerId) ?? 0) >= max) {
       throw new CommandError("limit_exceeded", `A socket may follow at most ${max} tasks; unsubscribe from one first`);
     }
-    this.reserved.set(socketId, (this.reserved.get(socketId) ?? 0) + 1);
+    this.reserved.set(viewerId, (this.reserved.get(viewerId) ?? 0) + 1);
   }
 
-  release(socketId: string): void {
-    const n = (this.reserved.get(socketId) ?? 1) - 1;
-    if (n > 0) this.reserved.set(socketId, n);
-    else this.reserved.delete(socketId);
+  release(viewerId: string): void {
+    const n = (this.reserved.get(viewerId) ?? 1) - 1;
+    if (n > 0) this.reserved.set(viewerId, n);
+    else this.reserved.delete(viewerId);
   }
 
   /** Closes a subscription and leaves its room. */
   remove(entry: Entry): void {
     entry.sub.close();
-    const subs = this.bySocket.get(entry.socket.id);
+    const subs = this.byViewer.get(entry.viewer.id);
     if (subs?.get(entry.sub.taskId) !== entry) return;
     subs.delete(entry.sub.taskId);
-    if (subs.size === 0) this.bySocket.delete(entry.socket.id);
-    entry.socket.leave(entry.room);
+    if (subs.size === 0) this.byViewer.delete(entry.viewer.id);
+    entry.viewer.leave(entry.room);
   }
 
   // ---- internals ----
 
   /** Starts the replay loop of a subscription that is replaying, under the supervisor. */
   private replay(entry: Entry): void {
-    const { socket, sub } = entry;
+    const { viewer, sub } = entry;
     this.opts.supervisor.run(
       "replay",
       () => this.replayLoop(entry),
-      { taskId: sub.taskId, socketId: socket.id },
-      () => this.disconnect(socket),
+      { taskId: sub.taskId, socketId: viewer.id },
+      () => this.disconnect(viewer),
     );
   }
 
   private async replayLoop(entry: Entry): Promise<void> {
-    const { sub, socket } = entry;
+    const { sub, viewer } = entry;
     const maxRetries = this.opts.maxReplayRetries ?? 5;
     let failures = 0;
     while (sub.phase === "replaying") {
@@ -216,7 +232,7 @@ export class SubscriptionRegistry {
       } catch (err) {
         failures += 1;
         if (failures > maxRetries) throw new Error(`history of ${sub.taskId} unreadable after ${failures} attempts`, { cause: err });
-        this.opts.logger.warn({ err, taskId: sub.taskId, socketId: socket.id, failures }, "history read failed; retrying");
+        this.opts.logger.warn({ err, taskId: sub.taskId, socketId: viewer.id, failures }, "history read failed; retrying");
         await new Promise((r) => setTimeout(r, 50 * 2 ** failures));
         continue;
       }
@@ -224,7 +240,7 @@ export class SubscriptionRegistry {
       if (step.reset) this.rewritten(entry, lastSeq);
       for (const hole of step.holes) {
         this.opts.onProblem?.("sequence_gap");
-        const line = { taskId: sub.taskId, socketId: socket.id, after: hole.after, next: hole.next };
+        const line = { taskId: sub.taskId, socketId: viewer.id, after: hole.after, next: hole.next };
         if (hole.kind === "trimmed") this.opts.logger.warn(line, "history trimmed during replay");
         else this.opts.logger.warn(line, "events missing from history; skipping the hole");
       }
@@ -233,33 +249,33 @@ export class SubscriptionRegistry {
   }
 
   /**
-   * Writes one event to one socket. A socket that is no longer connected, or whose connection is
+   * Writes one event to one viewer. A viewer that is no longer connected, or whose connection is
    * closing, gets nothing (Engine.IO would drop the write silently and it would count as delivered):
-   * its subscriptions end, and the client resumes from its last seq when it reconnects. A socket past
+   * its subscriptions end, and the client resumes from its last seq when it reconnects. A viewer past
    * the outbound bound is closed as a slow consumer. A write that throws is `emit_error`: the
    * connection is closed at once, discarding what is queued on it.
    */
   private write(entry: Entry, event: OutboundEvent, replayed: boolean): boolean {
-    const { socket } = entry;
-    if (!isWritable(socket)) {
-      this.dropSocket(socket.id);
+    const { viewer } = entry;
+    if (!viewer.isWritable()) {
+      this.dropViewer(viewer.id);
       return false;
     }
-    if (this.opts.slowConsumers.isBackedUp(socket)) {
-      this.dropSocket(socket.id);
-      this.opts.slowConsumers.close(socket);
+    if (viewer.isBackedUp()) {
+      this.dropViewer(viewer.id);
+      viewer.closeSlow();
       return false;
     }
     try {
-      event.writeTo(socket);
+      viewer.write(event);
     } catch (err) {
       this.opts.onProblem?.("emit_error");
       this.opts.logger.error(
-        { err, taskId: entry.sub.taskId, socketId: socket.id, seq: event.seq },
+        { err, taskId: entry.sub.taskId, socketId: viewer.id, seq: event.seq },
         "emit failed; closing the connection so the client resumes",
       );
-      this.dropSocket(socket.id);
-      closeNow(socket);
+      this.dropViewer(viewer.id);
+      viewer.closeNow();
       return false;
     }
     this.opts.onDelivered?.(event, replayed);
@@ -267,19 +283,19 @@ export class SubscriptionRegistry {
   }
 
   /**
-   * History no longer holds the event this socket was given at `lastSeq` (a failover lost it, and
-   * maybe another event took its seq): the socket is told to discard the task's events, before the
+   * History no longer holds the event this viewer was given at `lastSeq` (a failover lost it, and
+   * maybe another event took its seq): the viewer is told to discard the task's events, before the
    * replay from the oldest retained event that follows on the same connection.
    */
   private rewritten(entry: Entry, lastSeq: number): void {
-    const { socket, sub } = entry;
+    const { viewer, sub } = entry;
     this.opts.onProblem?.("history_rewritten");
-    this.opts.logger.warn({ taskId: sub.taskId, socketId: socket.id, lastSeq }, "history was rewritten under this socket; task_reset");
-    if (isWritable(socket)) socket.emit("task_reset", { taskId: sub.taskId, reason: "history_rewritten" });
+    this.opts.logger.warn({ taskId: sub.taskId, socketId: viewer.id, lastSeq }, "history was rewritten under this viewer; task_reset");
+    viewer.reset(sub.taskId);
   }
 
-  private disconnect(socket: Socket): void {
-    this.dropSocket(socket.id);
-    if (socket.connected) socket.disconnect(true);
+  private disconnect(viewer: Viewer): void {
+    this.dropViewer(viewer.id);
+    viewer.disconnect();
   }
 }

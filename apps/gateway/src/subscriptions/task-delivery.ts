@@ -24,6 +24,8 @@ export interface TaskDeliveryOptions {
   maxOutboundBytes: number;
   /** How long a room's SSUBSCRIBE may take to be confirmed. */
   roomConfirmTimeoutMs?: number;
+  /** Gateway-to-gateway notices on task rooms (by event name), e.g. a read token's revocation. */
+  notices?: { names: ReadonlySet<string>; onNotice: (taskId: string, name: string, arg: unknown) => void };
 }
 
 /** A slow consumer's connection is gone at most this long after it crossed the outbound bound. */
@@ -74,6 +76,6 @@ export function createTaskDelivery(opts: TaskDeliveryOptions): {
   // After the subscriber connection comes back (Redis restart, Redis dropping a subscriber that fell behind
   // its pubsub output buffer) or a cluster moved a slot's subscriptions, resync every subscription from history.
   opts.onSubscriptionsMoved(() => registry.resyncAll());
-  server.adapter(createTaskEventAdapter(cmd, sub, (taskId, room, event) => registry.onLiveEvent(taskId, room, event)));
+  server.adapter(createTaskEventAdapter(cmd, sub, (taskId, room, event) => registry.onLiveEvent(taskId, room, event), opts.notices));
   return { registry, confirmRoom };
 }

@@ -1,0 +1,29 @@
+import type { OutboundEvent } from "./outbound-event.js";
+
+/**
+ * Whoever a subscription delivers to on this gateway: a Socket.IO socket, or an HTTP stream (SSE and
+ * the protocols built on it). The subscription registry reads, orders and writes through this alone,
+ * so every door gets the same guarantees: history replayed then live, gapless, no duplicates, a
+ * bounded buffer for a reader that does not read.
+ */
+export interface Viewer {
+  /** Unique on this gateway; it is the viewer's member id in the adapter's rooms. */
+  readonly id: string;
+  /** Joins a task room: the first viewer of a room makes this pod subscribe to its shard channel. */
+  join(room: string): void;
+  leave(room: string): void;
+  /** Connected and not closing: a write now reaches the client (else it would be dropped silently). */
+  isWritable(): boolean;
+  /** More unsent bytes than the outbound bound. */
+  isBackedUp(): boolean;
+  /** Writes one event (may throw). */
+  write(event: OutboundEvent): void;
+  /** History was rewritten under the viewer: it must discard the task's events (`task_reset`). */
+  reset(taskId: string): void;
+  /** Past the outbound bound: tell the client if it can be told, and close within the grace. */
+  closeSlow(): void;
+  /** A write threw: close at once, discarding what is queued. */
+  closeNow(): void;
+  /** Delivery cannot go on (history unreadable, a resync failed): close so the client resumes from its last seq. */
+  disconnect(): void;
+}
