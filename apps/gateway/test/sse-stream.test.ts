@@ -114,7 +114,7 @@ describe("resumable SSE: GET /v1/tasks/:taskId/stream", () => {
     const viewer = await open(1, `/v1/tasks/${asked.taskId}/stream?follow=run`, "sse-di");
     await viewer.until((f) => f.some((x) => x.event === "agent_question"), 15_000, "the question");
     const question = viewer.events.find((e) => e.type === "agent_question");
-    const { questionId } = question?.data as { questionId: string };
+    const { questionId } = (question?.data ?? {}) as { questionId: string };
     const path = `/v1/tasks/${asked.taskId}/answer`;
     expect(await stack.http(path, { userId: "sse-eve", body: { questionId, response: "no" } })).toMatchObject({
       status: 403,
