@@ -108,7 +108,9 @@ const agentLine = env.AGENT_MODULE
   ? `agent           ${agent}: ${env.AGENT_MODULE} (AGENT_MODULE)`
   : agent === "llm"
     ? `agent           llm: ${env.LLM_MODEL} at ${env.LLM_BASE_URL}`
-    : `agent           ${agent} (LLM_BASE_URL + LLM_MODEL run a real model, e.g. Ollama: http://localhost:11434/v1)`;
+    : agent === "ag-ui"
+      ? `agent           ag-ui: the AG-UI agent at ${env.AGENT_URL}`
+      : `agent           ${agent} (LLM_BASE_URL + LLM_MODEL run a real model, e.g. Ollama: http://localhost:11434/v1)`;
 const redisLine = stack.redisClusterNodes
   ? `redis cluster   ${stack.redisClusterNodes}${redis.started ? " (3 masters + 3 replicas, started for this stack)" : ""}`
   : `redis           ${stack.redisUrl}${started}`;

@@ -97,6 +97,21 @@ export function createAgentWorker(config: WorkerConfig, logger: Logger): AgentWo
       tokens: (kind, count) => metrics.llmTokens.inc({ kind }, count),
       error: (code) => metrics.llmErrors.inc({ code }),
     },
+    ...(config.AGENT_URL
+      ? {
+          agUi: {
+            url: config.AGENT_URL,
+            ...(config.AGENT_AUTH_TOKEN ? { authToken: config.AGENT_AUTH_TOKEN } : {}),
+            timeoutMs: config.AGENT_TIMEOUT_MS,
+            maxRetries: config.AGENT_MAX_RETRIES,
+          },
+        }
+      : {}),
+    agUiObserver: {
+      request: (seconds, outcome) => metrics.agUiRequestDuration.observe({ outcome }, seconds),
+      refused: (reason) => metrics.agUiEventsRefused.inc({ reason }),
+      error: (code) => metrics.agUiErrors.inc({ code }),
+    },
   });
   const knownTools = new Set(agent.tools ?? []);
   const active = new ActiveRuns(sub, keys.controlChannel, tasks, config.CONTROL_POLL_MS, config.RUN_STALL_TIMEOUT_MS, logger);

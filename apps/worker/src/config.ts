@@ -39,6 +39,14 @@ export const workerConfigSchema = z
     LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
     /** LLM_MAX_RETRIES: retries of a provider request on 429, 5xx, network errors and timeouts (Retry-After honoured, at most 10 s a wait). */
     LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+    /** AGENT_URL: with AGENT=ag-ui, the remote AG-UI agent's endpoint (it takes a POSTed RunAgentInput, answers with an event stream). */
+    AGENT_URL: optionalEnvString(z).pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional()),
+    /** AGENT_AUTH_TOKEN: with AGENT=ag-ui, sent to the agent as `Authorization: Bearer` (empty: no header). */
+    AGENT_AUTH_TOKEN: z.string().default(""),
+    /** AGENT_TIMEOUT_MS: with AGENT=ag-ui, how long the agent may take to answer, and then to send the next chunk of its stream. */
+    AGENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+    /** AGENT_MAX_RETRIES: with AGENT=ag-ui, retries of a request on 429, 5xx, network errors and timeouts before the agent answers. */
+    AGENT_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
     /** METRICS_PORT: Prometheus /metrics port (0 = any free port). */
     METRICS_PORT: portSchema(z, 9465),
     /** METRICS_HOST: interface for the metrics server. */
@@ -82,6 +90,7 @@ export const workerConfigSchema = z
   })
   .superRefine(checkRedisConfig)
   .superRefine((c, ctx) => {
+    if (c.AGENT === "ag-ui" && !c.AGENT_URL) ctx.addIssue({ code: "custom", path: ["AGENT_URL"], message: "required with AGENT=ag-ui" });
     if (c.AGENT !== "llm") return;
     if (!c.LLM_BASE_URL) ctx.addIssue({ code: "custom", path: ["LLM_BASE_URL"], message: "required with AGENT=llm" });
     if (!c.LLM_MODEL) ctx.addIssue({ code: "custom", path: ["LLM_MODEL"], message: "required with AGENT=llm" });
@@ -101,5 +110,6 @@ export function redactWorkerConfig(config: WorkerConfig): Record<string, unknown
     ...config,
     ...redactRedisConfig(config),
     LLM_API_KEY: config.LLM_API_KEY ? "(set)" : "",
+    AGENT_AUTH_TOKEN: config.AGENT_AUTH_TOKEN ? "(set)" : "",
   };
 }

@@ -1,4 +1,6 @@
 // What a team imports to write agents and tools for agentcast.
+export { type AgUiObserver, type AgUiSettings, createAgUiAgent } from "./ag-ui/ag-ui-agent.js";
+export { AG_UI_ERROR_CODES, type AgUiErrorCode } from "./ag-ui/ag-ui-errors.js";
 export { type Agent, type AgentContext, AgentFailure, type AgentResult, type ConversationTurn } from "./context.js";
 export { type AgentDefinition, type AgentRunContext, defineAgent, type Toolbox } from "./define-agent.js";
 export { defineTool, type Tool, type ToolDefinition, ToolInputError } from "./define-tool.js";

@@ -74,6 +74,25 @@ export function createWorkerMetrics(
       labelNames: ["code"] as const,
       registers,
     }),
+    agUiRequestDuration: new Histogram({
+      name: "agentcast_ag_ui_request_duration_seconds",
+      help: "AG-UI agent (AGENT=ag-ui): seconds from a request to the remote agent to its answer (headers) or failure, by outcome (ok, retried, failed)",
+      labelNames: ["outcome"] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    agUiEventsRefused: new Counter({
+      name: "agentcast_ag_ui_events_refused_total",
+      help: "AG-UI agent: events from the remote agent refused (never passed to users), by reason (schema: not valid AG-UI; order: out of sequence)",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    agUiErrors: new Counter({
+      name: "agentcast_ag_ui_errors_total",
+      help: "AG-UI agent runs ended by an error, by code (ag_ui_unavailable, ag_ui_timeout, ag_ui_rejected, ag_ui_bad_response, ag_ui_invalid_event, ag_ui_run_error)",
+      labelNames: ["code"] as const,
+      registers,
+    }),
     toolDuration: new Histogram({
       name: "agentcast_worker_tool_duration_seconds",
       help: "Tool call duration, by tool (registered tool names; others are 'other')",
