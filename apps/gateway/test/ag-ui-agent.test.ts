@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { type BaseEvent, HttpAgent } from "@ag-ui/client";
 import { EventSchemas } from "@ag-ui/core/schemas";
 import type { EventEnvelope } from "@agentcast/protocol";
+import { withTimeout } from "@agentcast/runtime";
 import { until } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "./fixture.js";
@@ -21,7 +22,7 @@ const PYTHON_AGENT = resolve(import.meta.dirname, "../../../examples/python-ag-u
 async function startPythonAgent(): Promise<{ url: string; lines: string[]; stop: () => void }> {
   const child = spawn("python3", [PYTHON_AGENT, "0"], { env: { ...process.env, AGENT_WORD_DELAY_MS: "40" } });
   const lines: string[] = [];
-  const url = await new Promise<string>((ok, fail) => {
+  const listening = new Promise<string>((ok, fail) => {
     child.stdout.on("data", (d: Buffer) => {
       for (const line of d.toString().split("\n").filter(Boolean)) {
         lines.push(line);
@@ -30,8 +31,8 @@ async function startPythonAgent(): Promise<{ url: string; lines: string[]; stop:
       }
     });
     child.once("exit", (code) => fail(new Error(`python agent exited ${code}`)));
-    setTimeout(() => fail(new Error("python agent did not start")), 10_000).unref();
   });
+  const url = await withTimeout(listening, 10_000, "the python agent to listen");
   return { url, lines, stop: () => child.kill("SIGKILL") };
 }
 

@@ -1,8 +1,8 @@
 // Issue 17, "Auth for these surfaces": read tokens open one task's streams (SSE `?token=`, Socket.IO
 // `auth.token`), subscribe and replay only; revoked at once on every gateway; limited per task; counted.
 
-import { setTimeout as sleep } from "node:timers/promises";
 import type { EventEnvelope } from "@agentcast/protocol";
+import { withTimeout } from "@agentcast/runtime";
 import { GatewayTestClient, until } from "@agentcast/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, seqProblem, startStack } from "./fixture.js";
@@ -133,10 +133,7 @@ describe("read tokens", () => {
       body: undefined,
     });
     // Each wait fails after 5 s: "at once" is a notice on the task room's shard channel, not a poll.
-    await Promise.race([
-      Promise.all([onOther.ended, onSame.ended]),
-      sleep(5_000).then(() => Promise.reject(new Error("streams still open"))),
-    ]);
+    await withTimeout(Promise.all([onOther.ended, onSame.ended]), 5_000, "both streams to end");
     await reader.waitFor("error", (p) => (p as { code?: string }).code === "token_invalid", { timeoutMs: 5_000 });
     await until("the reader's socket to be disconnected", () => !reader.socket.connected, 5_000);
     for (const s of [onOther, onSame]) {

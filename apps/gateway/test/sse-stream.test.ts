@@ -1,8 +1,8 @@
 // Issue 17, "Out" 1: plain resumable SSE on every gateway — GET /v1/tasks/:taskId/stream, resume with
 // Last-Event-ID on the other gateway, ?follow=run, heartbeats, and the HTTP twins of cancel and answer.
 import { get as httpGet, type IncomingMessage } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
 import { type EventEnvelope, validateRunEvents } from "@agentcast/protocol";
+import { withTimeout } from "@agentcast/runtime";
 import { createKeys, EventPublisher, TaskStore } from "@agentcast/store";
 import { signDevToken, until } from "@agentcast/testkit";
 import { Redis } from "ioredis";
@@ -240,7 +240,7 @@ describe("SSE slow readers", () => {
     const stalled = response as IncomingMessage;
     const closed = new Promise<void>((resolve) => stalled.socket.once("close", () => resolve()));
     stalled.resume();
-    await Promise.race([closed, sleep(10_000).then(() => Promise.reject(new Error("the stalled stream's connection is still open")))]);
+    await withTimeout(closed, 10_000, "the stalled stream's connection to close");
 
     // A client that reads gets all of it, resuming from where it is (here: from the start).
     const reader = new SseStream(url.toString(), { authorization: `Bearer ${token}` });

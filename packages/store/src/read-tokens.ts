@@ -68,20 +68,17 @@ export class ReadTokens {
   async verify(token: string): Promise<ReadGrant | undefined> {
     const parts = parseReadToken(token);
     if (!parts) return undefined;
-    const stored = await this.redis.hget(this.opts.keys.readTokens(parts.taskId), parts.tokenId);
-    const match = stored ? /^(\d+):([0-9a-f]{64})$/.exec(stored) : null;
-    if (!match) return undefined;
-    const expiresAtMs = Number(match[1]);
-    const expected = Buffer.from(match[2] as string, "hex");
-    if (!timingSafeEqual(expected, Buffer.from(sha256(parts.secret), "hex")) || expiresAtMs <= Date.now()) return undefined;
+    const stored = storedToken(await this.redis.hget(this.opts.keys.readTokens(parts.taskId), parts.tokenId));
+    if (!stored) return undefined;
+    const { expiresAtMs, secretSha256 } = stored;
+    if (!timingSafeEqual(secretSha256, Buffer.from(sha256(parts.secret), "hex")) || expiresAtMs <= Date.now()) return undefined;
     return { taskId: parts.taskId, tokenId: parts.tokenId, expiresAtMs };
   }
 
   /** The grant's token is still there and unexpired (not revoked since it was verified). */
   async isLive(grant: ReadGrant): Promise<boolean> {
-    const stored = await this.redis.hget(this.opts.keys.readTokens(grant.taskId), grant.tokenId);
-    const expiresAtMs = stored ? Number(/^(\d+):/.exec(stored)?.[1]) : 0;
-    return expiresAtMs > Date.now();
+    const stored = storedToken(await this.redis.hget(this.opts.keys.readTokens(grant.taskId), grant.tokenId));
+    return stored !== undefined && stored.expiresAtMs > Date.now();
   }
 
   /** Revokes a token of the task (the caller checked the owner): false when there was none. */
@@ -100,6 +97,12 @@ function parseReadToken(token: string): { taskId: string; tokenId: string; secre
   if (rest.length > 0 || !taskId || !tokenId || !secret) return undefined;
   if (!ID_PATTERN.test(taskId) || !TOKEN_ID.test(tokenId) || !SECRET.test(secret)) return undefined;
   return { taskId, tokenId, secret };
+}
+
+/** A token as mint-read-token-2.lua stores it: `<expiresAtMs>:<sha256 of the secret, hex>`. */
+function storedToken(value: string | null): { expiresAtMs: number; secretSha256: Buffer } | undefined {
+  const match = value ? /^(\d+):([0-9a-f]{64})$/.exec(value) : null;
+  return match ? { expiresAtMs: Number(match[1]), secretSha256: Buffer.from(match[2] as string, "hex") } : undefined;
 }
 
 function sha256(text: string): string {

@@ -4,23 +4,17 @@ import type { TaskRecord } from "@agentcast/store";
 import { optionalIntParam } from "../http/request-input.js";
 import { BodyError } from "../http/respond.js";
 import { envelopeOf } from "./envelope-of.js";
+import { lastEventIdOf } from "./event-id.js";
 import { plainSseFormat, sseFrame } from "./sse-format.js";
 import { openTaskStream, type StreamAccess, type TaskStreamDeps } from "./task-stream.js";
-
-/** `Last-Event-ID` as our streams write it: `<seq>`, or `<seq>.<n>` where one event became several frames (AG-UI). */
-const EVENT_ID = /^(\d{1,15})(?:\.\d{1,6})?$/;
 
 /**
  * Where a resuming HTTP stream starts: `Last-Event-ID` (what `EventSource` sends on reconnect) wins over
  * `?sinceSeq=`; neither is 0 (from the start). A malformed value is `invalid_payload`.
  */
 export function resumeSeq(req: IncomingMessage, url: URL): number {
-  const header = req.headers["last-event-id"];
-  if (header !== undefined) {
-    const match = typeof header === "string" ? EVENT_ID.exec(header.trim()) : null;
-    if (!match) throw new BodyError("invalid_payload", "Last-Event-ID: must be an event id this stream sent (<seq> or <seq>.<n>)");
-    return Number(match[1]);
-  }
+  const last = lastEventIdOf(req.headers["last-event-id"]);
+  if (last) return last.seq;
   return optionalIntParam(url, "sinceSeq", 0, Number.MAX_SAFE_INTEGER) ?? 0;
 }
 

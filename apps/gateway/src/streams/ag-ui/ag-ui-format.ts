@@ -1,6 +1,7 @@
 import type { EventData, EventEnvelope } from "@agentcast/protocol";
 import type { OutboundEvent } from "../../subscriptions/outbound-event.js";
 import { envelopeOf } from "../envelope-of.js";
+import type { FramePosition } from "../event-id.js";
 import type { StreamFormat } from "../http-stream-viewer.js";
 
 /** An AG-UI event as this gateway writes it (validated against `@ag-ui/core`'s `EventSchemas` in tests). */
@@ -8,19 +9,6 @@ export type AgUiEvent = { type: string } & Record<string, unknown>;
 
 /** The names of the CUSTOM events agentcast events become (AG-UI has no progress, and its interrupt ends the run). */
 export const AG_UI_CUSTOM = { progress: "agentcast.progress", question: "agentcast.question" } as const;
-
-/** Where a resuming client is: the last frame id it has, `<seq>` (every frame of that event) or `<seq>.<n>`. */
-export interface FramePosition {
-  seq: number;
-  n: number;
-}
-
-/** A `Last-Event-ID` as a position; undefined when it is not one of our ids. */
-export function framePosition(id: string): FramePosition | undefined {
-  const m = /^(\d{1,15})(?:\.(\d{1,6}))?$/.exec(id.trim());
-  if (!m) return undefined;
-  return { seq: Number(m[1]), n: m[2] === undefined ? Number.POSITIVE_INFINITY : Number(m[2]) };
-}
 
 export interface AgUiRun {
   threadId: string;

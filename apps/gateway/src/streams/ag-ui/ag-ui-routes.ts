@@ -7,8 +7,9 @@ import { readJson, sendError, sendSchemaError } from "../../http/respond.js";
 import type { RunService } from "../../runs/run-service.js";
 import { MAX_CHAT_BODY_BYTES } from "../ai-sdk/chat-routes.js";
 import { envelopeOf } from "../envelope-of.js";
+import { type FramePosition, lastEventIdOf } from "../event-id.js";
 import { openTaskStream, type StreamAccess, type TaskStreamDeps } from "../task-stream.js";
-import { AgUiFormat, type FramePosition, framePosition } from "./ag-ui-format.js";
+import { AgUiFormat } from "./ag-ui-format.js";
 
 export interface AgUiRouteDeps {
   runs: RunService;
@@ -78,12 +79,7 @@ export const agUiRoutes = {
     res: ServerResponse,
     target: { task: TaskRecord; access: StreamAccess },
   ): Promise<void> {
-    const header = req.headers["last-event-id"];
-    let after: FramePosition | undefined;
-    if (header !== undefined) {
-      after = typeof header === "string" ? framePosition(header) : undefined;
-      if (!after) return sendError(res, "invalid_payload", "Last-Event-ID: must be an event id this stream sent (<seq> or <seq>.<n>)");
-    }
+    const after = lastEventIdOf(req.headers["last-event-id"]);
     const { task, access } = target;
     const idle = task.status !== "queued" && task.status !== "running";
     // Nothing to resume: the thread has no run, or the client already has the end of the last one.
