@@ -103,4 +103,45 @@ describe("slow consumers", () => {
     for (const e of tcpClosed) void e.then(() => closedCount++);
     await expect.poll(() => closedCount, { timeout: 5_000, interval: 100 }).toBe(stalled.length);
   });
+
+  it("a socket that reads slower than its replay of a 16 MB history gets all of it and is not closed", { timeout: 90_000 }, async () => {
+    const keys = createKeys("ac");
+    const tasks = new TaskStore(redis, { keys, historyTtlSeconds: 600 });
+    const publisher = new EventPublisher(redis, { keys, historyMaxLen: 100_000, historyTtlSeconds: 600 });
+    const { taskId, runId } = await tasks.createTask("slow-replay", "a long history");
+    await publisher.publish({ taskId, runId, userId: "slow-replay", type: "agent_started", data: { input: "flood" } });
+    const delta = "x".repeat(8_192);
+    for (let i = 0; i < 2_000; i++)
+      await publisher.publish({ taskId, runId, userId: "slow-replay", type: "agent_output", data: { delta } });
+    const token = await signDevToken("slow-replay");
+    const port = stack.gateways[0]?.metricsPort ?? 0;
+    const slowBefore = value(await scrape(port), "agentcast_gateway_limits_total", { limit: "slow_consumer" });
+
+    // A bare client that stops reading its TCP socket for 20 ms after every websocket message.
+    const url = stack.gateways[0]?.url ?? "";
+    const ws = new WebSocket(`${url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
+    const tcp = () => (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    const seqs: number[] = [];
+    let closed = false;
+    ws.on("close", () => {
+      closed = true;
+    });
+    ws.on("error", () => {});
+    ws.on("message", (data) => {
+      const msg = data.toString();
+      if (msg.startsWith("0")) ws.send(`40${JSON.stringify({ token })}`);
+      else if (msg.startsWith("42") && msg.includes("connection_established")) ws.send(`420${JSON.stringify(["subscribe", { taskId }])}`);
+      else if (msg === "2") ws.send("3");
+      else if (msg.startsWith('42["event"')) {
+        seqs.push((JSON.parse(msg.slice(2)) as [string, EventEnvelope])[1].seq);
+        tcp().pause();
+        setTimeout(() => tcp().resume(), 20);
+      }
+    });
+    await expect.poll(() => seqs.length >= 2_001 || closed, { timeout: 60_000, interval: 100 }).toBe(true);
+    ws.close();
+    expect(closed).toBe(false);
+    expect(seqs).toEqual(Array.from({ length: 2_001 }, (_, i) => i + 1));
+    expect(value(await scrape(port), "agentcast_gateway_limits_total", { limit: "slow_consumer" })).toBe(slowBefore);
+  });
 });

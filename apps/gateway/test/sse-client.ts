@@ -9,6 +9,12 @@ export interface SseFrame {
   comment?: string;
 }
 
+export interface StreamInit {
+  method?: string;
+  body?: string;
+  readDelayMs?: number;
+}
+
 /**
  * A streaming HTTP request read as SSE frames, the way `EventSource` parses them (fields `id`, `event`,
  * `data`; a blank line ends a frame; `:` starts a comment). `frames` grows as they arrive.
@@ -23,8 +29,11 @@ export class SseStream {
   private readonly controller = new AbortController();
   private waiters: (() => void)[] = [];
 
-  /** `init`: a POST that answers with a stream (AG-UI, the AI SDK's chat) sends its JSON body here. */
-  constructor(url: string, headers: Record<string, string> = {}, init: { method?: string; body?: string } = {}) {
+  /**
+   * `init`: a POST that answers with a stream (AG-UI, the AI SDK's chat) sends its JSON body here;
+   * `readDelayMs` makes a slow reader: it waits that long after each chunk before it reads the next.
+   */
+  constructor(url: string, headers: Record<string, string> = {}, init: StreamInit = {}) {
     this.ended = this.read(url, headers, init);
   }
 
@@ -60,7 +69,7 @@ export class SseStream {
     this.controller.abort();
   }
 
-  private async read(url: string, headers: Record<string, string>, init: { method?: string; body?: string }): Promise<void> {
+  private async read(url: string, headers: Record<string, string>, init: StreamInit): Promise<void> {
     try {
       const res = await fetch(url, {
         method: init.method ?? "GET",
@@ -95,6 +104,7 @@ export class SseStream {
           nl = buffer.indexOf("\n");
         }
         for (const w of this.waiters.splice(0)) w();
+        if (init.readDelayMs) await new Promise((resolve) => setTimeout(resolve, init.readDelayMs));
       }
     } catch (err) {
       if (!this.controller.signal.aborted) this.error = err;

@@ -203,7 +203,7 @@ describe("SSE slow readers", () => {
   });
 
   it("a stream whose client stops reading is ended past the outbound bound (bounded buffer); a reader resumes and gets everything", {
-    timeout: 60_000,
+    timeout: 90_000,
   }, async () => {
     const keys = createKeys("ac");
     const tasks = new TaskStore(redis, { keys, historyTtlSeconds: 600 });
@@ -242,10 +242,13 @@ describe("SSE slow readers", () => {
     stalled.resume();
     await withTimeout(closed, 10_000, "the stalled stream's connection to close");
 
-    // A client that reads gets all of it, resuming from where it is (here: from the start).
-    const reader = new SseStream(url.toString(), { authorization: `Bearer ${token}` });
-    await reader.until((f) => f.filter((x) => x.id !== undefined).length >= 2_001, 30_000, "the whole history");
+    // A client that reads gets all of it, resuming from where it is (here: from the start) — even one
+    // that reads slower than history is read: the replay waits for it instead of ending it as slow.
+    const slowBefore = value(await scrape(port), "agentcast_gateway_limits_total", { limit: "slow_consumer" });
+    const reader = new SseStream(url.toString(), { authorization: `Bearer ${token}` }, { readDelayMs: 3 });
+    await reader.until((f) => f.filter((x) => x.id !== undefined).length >= 2_001, 45_000, "the whole history");
     reader.abort();
+    expect(value(await scrape(port), "agentcast_gateway_limits_total", { limit: "slow_consumer" })).toBe(slowBefore);
     expect(
       seqProblem(
         reader.events.map((e) => e.seq),

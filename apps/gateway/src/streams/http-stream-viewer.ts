@@ -62,6 +62,13 @@ export class HttpStreamViewer implements Viewer {
   isBackedUp(): boolean {
     return this.opts.res.writableLength > this.opts.maxOutboundBytes;
   }
+  unsentBytes(): number {
+    return this.opts.res.writableLength;
+  }
+  hasRoomFor(bytes: number): boolean {
+    const unsent = this.opts.res.writableLength;
+    return unsent === 0 || unsent + bytes <= this.opts.maxOutboundBytes / 2;
+  }
   write(event: OutboundEvent): void {
     const bytes = this.opts.format.event(event);
     if (bytes !== undefined && bytes.length > 0) this.opts.res.write(bytes);

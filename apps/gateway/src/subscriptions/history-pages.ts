@@ -15,6 +15,8 @@ export interface HistoryPage {
   events: OutboundEvent[];
   full: boolean;
   foldedThrough: number;
+  /** The events' stored bytes: about what writing them queues for a viewer. */
+  bytes: number;
 }
 
 /** Reads pages of a task's history for replay, as events ready to write: stored bytes as they are when our script wrote them. */
@@ -37,7 +39,9 @@ export class HistoryPages {
     this.inFlight++;
     try {
       const page = await this.opts.eventLog.readRawAfter(taskId, afterSeq, this.opts.pageSize);
-      return { events: page.rows.map((row) => this.replayable(row)), full: page.full, foldedThrough: page.foldedThrough };
+      let bytes = 0;
+      for (const row of page.rows) bytes += row.json.length;
+      return { events: page.rows.map((row) => this.replayable(row)), full: page.full, foldedThrough: page.foldedThrough, bytes };
     } finally {
       this.inFlight--;
       this.waiters.shift()?.();

@@ -25,6 +25,12 @@ export class SlowConsumers {
     return unsentBytes(socket) > this.opts.maxOutboundBytes;
   }
 
+  /** See `Viewer.hasRoomFor`. */
+  hasRoomFor(socket: Socket, bytes: number): boolean {
+    const unsent = unsentBytes(socket);
+    return unsent === 0 || unsent + bytes <= this.opts.maxOutboundBytes / 2;
+  }
+
   close(socket: Socket): void {
     if (this.closing.has(socket)) return;
     this.closing.add(socket);

@@ -1,5 +1,5 @@
 import type { Socket } from "socket.io";
-import { closeNow, isWritable } from "../socketio/internals.js";
+import { closeNow, isWritable, unsentBytes } from "../socketio/internals.js";
 import type { SlowConsumers } from "./slow-consumers.js";
 import type { Viewer } from "./viewer.js";
 
@@ -24,6 +24,12 @@ export class SocketViewer implements Viewer {
   }
   isBackedUp(): boolean {
     return this.slowConsumers.isBackedUp(this.socket);
+  }
+  unsentBytes(): number {
+    return unsentBytes(this.socket);
+  }
+  hasRoomFor(bytes: number): boolean {
+    return this.slowConsumers.hasRoomFor(this.socket, bytes);
   }
   write(event: Parameters<Viewer["write"]>[0]): void {
     event.writeTo(this.socket);

@@ -36,7 +36,15 @@ export interface SubscriptionRegistryOptions {
   maxPendingPerSubscription?: number;
   /** Failed history reads in a row before the viewer is disconnected (it resumes after reconnecting). */
   maxReplayRetries?: number;
+  /**
+   * A replay waiting for its viewer to take what it was sent closes the viewer as a slow consumer when
+   * its unsent bytes have not gone down for this long (default 5000 ms).
+   */
+  replayStallMs?: number;
 }
+
+/** How often a replay waiting for room looks at its viewer's unsent bytes. */
+const ROOM_POLL_MS = 10;
 
 /**
  * Every subscription of this gateway, and the one owner of their lives: it opens them (through a
@@ -236,6 +244,9 @@ export class SubscriptionRegistry {
         await new Promise((r) => setTimeout(r, 50 * 2 ** failures));
         continue;
       }
+      // Backpressure: the page is written only once the viewer has room for it. Live events wait in the
+      // subscription meanwhile, so the order holds; the page's writes are not held to the outbound bound.
+      if (!(await this.roomFor(entry, page.bytes))) return;
       const step = sub.replayed(page.events, page.full, page.foldedThrough);
       if (step.reset) this.rewritten(entry, lastSeq);
       for (const hole of step.holes) {
@@ -249,10 +260,41 @@ export class SubscriptionRegistry {
   }
 
   /**
+   * Waits until the viewer has room for a page of `bytes` (see `Viewer.hasRoomFor`). A viewer that is
+   * gone, or whose unsent bytes do not go down for `replayStallMs`, ends the replay (false); the stalled
+   * one is closed as a slow consumer and resumes from its last seq when its client reads again.
+   */
+  private async roomFor(entry: Entry, bytes: number): Promise<boolean> {
+    const { viewer, sub } = entry;
+    const stallMs = this.opts.replayStallMs ?? 5_000;
+    let least = viewer.unsentBytes();
+    let progressAt = Date.now();
+    while (!viewer.hasRoomFor(bytes)) {
+      if (sub.phase === "closed") return false;
+      if (!viewer.isWritable()) {
+        this.dropViewer(viewer.id);
+        return false;
+      }
+      const unsent = viewer.unsentBytes();
+      if (unsent < least) {
+        least = unsent;
+        progressAt = Date.now();
+      } else if (Date.now() - progressAt >= stallMs) {
+        this.opts.logger.warn({ taskId: sub.taskId, socketId: viewer.id, unsent }, "replay stalled: the viewer does not read");
+        this.dropViewer(viewer.id);
+        viewer.closeSlow();
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, ROOM_POLL_MS));
+    }
+    return sub.phase === "replaying";
+  }
+
+  /**
    * Writes one event to one viewer. A viewer that is no longer connected, or whose connection is
    * closing, gets nothing (Engine.IO would drop the write silently and it would count as delivered):
    * its subscriptions end, and the client resumes from its last seq when it reconnects. A viewer past
-   * the outbound bound is closed as a slow consumer. A write that throws is `emit_error`: the
+   * the outbound bound when a live event comes is closed as a slow consumer. A write that throws is `emit_error`: the
    * connection is closed at once, discarding what is queued on it.
    */
   private write(entry: Entry, event: OutboundEvent, replayed: boolean): boolean {
@@ -261,7 +303,8 @@ export class SubscriptionRegistry {
       this.dropViewer(viewer.id);
       return false;
     }
-    if (viewer.isBackedUp()) {
+    // A replayed page waited for room before it was written (see `roomFor`); only live writes meet the bound.
+    if (!replayed && viewer.isBackedUp()) {
       this.dropViewer(viewer.id);
       viewer.closeSlow();
       return false;

@@ -16,6 +16,14 @@ export interface Viewer {
   isWritable(): boolean;
   /** More unsent bytes than the outbound bound. */
   isBackedUp(): boolean;
+  /** Bytes written that the client has not taken yet. */
+  unsentBytes(): number;
+  /**
+   * A replay may write a page of about `bytes` now: with it, unsent bytes stay within half the outbound
+   * bound (or nothing is unsent). A replay waits for this before each page, so a reader that reads is
+   * never closed for the size of the history it asked for, and live events find room after it.
+   */
+  hasRoomFor(bytes: number): boolean;
   /** Writes one event (may throw). */
   write(event: OutboundEvent): void;
   /** History was rewritten under the viewer: it must discard the task's events (`task_reset`). */
