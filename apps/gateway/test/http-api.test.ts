@@ -97,6 +97,33 @@ describe("HTTP API", () => {
     expect((await stack.http("/healthz")).status).toBe(200);
   });
 
+  it("the route table: probes answer GET and HEAD; another method on a route is 404 not_found; a 65-character task id is invalid_payload", async () => {
+    const url = stack.gateways[0]?.url ?? "";
+    for (const path of ["/healthz", "/readyz"]) {
+      const head = await fetch(`${url}${path}`, { method: "HEAD" });
+      expect({ path, status: head.status, body: await head.text() }).toEqual({ path, status: 200, body: "" });
+    }
+    const token = await signDevToken("ivan");
+    for (const [method, path] of [
+      ["DELETE", "/v1/tasks"],
+      ["PUT", "/v1/tasks/t1/cancel"],
+      ["POST", "/healthz"],
+      ["GET", "/v1/chat"],
+    ] as const) {
+      const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+      expect({ method, path, status: res.status, body: await res.json() }).toMatchObject({
+        method,
+        path,
+        status: 404,
+        body: { error: { code: "not_found" } },
+      });
+    }
+    expect(await stack.http(`/v1/tasks/${"a".repeat(65)}`, { userId: "ivan" })).toMatchObject({
+      status: 400,
+      body: { error: { code: "invalid_payload" } },
+    });
+  });
+
   it("an Idempotency-Key that is not an id is refused (invalid_payload) and starts nothing, however often it is sent", async () => {
     const token = await signDevToken("kim");
     const post = async (key: string, body: Record<string, unknown> = { text: "what is 1+1" }) => {

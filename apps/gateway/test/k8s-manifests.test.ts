@@ -91,8 +91,8 @@ describe.each(OVERLAYS)("kustomize $overlay", ({ overlay, namespace, externalSec
     expect(c.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "http" });
     if (c.startupProbe) expect(c.startupProbe.httpGet).toEqual({ path: "/healthz", port: "http" });
     // The routes exist in the source, on the port they are probed on.
-    expect(read("apps/gateway/src/http/http-api.ts")).toMatch(/path === "\/readyz"/);
-    expect(read("apps/gateway/src/http/http-api.ts")).toMatch(/path === "\/healthz"/);
+    expect(read("apps/gateway/src/http/http-api.ts")).toMatch(/open\(\["GET", "HEAD"\], "\/readyz"/);
+    expect(read("apps/gateway/src/http/http-api.ts")).toMatch(/open\(\["GET", "HEAD"\], "\/healthz"/);
   });
 
   it("worker: metrics port and liveness path are the ones the worker serves", () => {

@@ -31,9 +31,8 @@ export function decodePathSegment(encoded: string): string | undefined {
   }
 }
 
-/** A task id from the path; malformed (bad encoding or not `ID_PATTERN`) → `invalid_payload`, as `taskId` in a command. */
-export function taskIdParam(encoded: string): string {
-  const taskId = decodePathSegment(encoded);
+/** A task id from the path (as the router decoded it); not `ID_PATTERN` → `invalid_payload`, as `taskId` in a command. */
+export function taskIdParam(taskId: string | undefined): string {
   if (taskId === undefined || !ID_PATTERN.test(taskId))
     throw new BodyError("invalid_payload", "taskId: must be 1-64 characters of A-Z a-z 0-9 _ -");
   return taskId;
