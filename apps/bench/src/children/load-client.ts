@@ -39,6 +39,10 @@ export interface ClientStats {
   caughtUp: number;
   gaveUp: number;
   lastCaughtUpUs: number;
+  /** Failover: when each reconnected connection was caught up (µs, this machine's clock). */
+  caughtUpUs: number[];
+  /** Failover: reconnect attempts that failed and were tried again. */
+  retries: number;
   rss: number;
 }
 
@@ -50,6 +54,7 @@ let failover: { url: string; jitterMs: number; timeoutMs: number } | undefined;
 let localAddresses: string[] = ["127.0.0.1"];
 const failedOver = new Set<BenchConn>();
 let gaveUp = 0;
+let retries = 0;
 
 async function reconnect(conn: BenchConn): Promise<void> {
   if (!failover || !shared) return;
@@ -63,6 +68,7 @@ async function reconnect(conn: BenchConn): Promise<void> {
       failedOver.add(next);
       return;
     }
+    retries++;
     await sleep(200 * 2 ** attempt);
   }
   gaveUp++;
@@ -144,10 +150,12 @@ serveRpc({
     let ready = 0;
     let caughtUp = 0;
     let lastCaughtUpUs = 0;
+    const caughtUpUs: number[] = [];
     for (const c of conns) {
       if (c.ready) ready++;
       if (failedOver.has(c) && c.caughtUpAtUs > 0) {
         caughtUp++;
+        caughtUpUs.push(c.caughtUpAtUs);
         lastCaughtUpUs = Math.max(lastCaughtUpUs, c.caughtUpAtUs);
       }
     }
@@ -161,6 +169,8 @@ serveRpc({
       caughtUp,
       gaveUp,
       lastCaughtUpUs,
+      caughtUpUs,
+      retries,
       rss: ownMemory().rss,
     };
   },

@@ -98,15 +98,16 @@ export function formatTables(r: BenchResults): string {
     out.push("### Reconnect storm (agentcast: SIGKILL gateway A, clients resume on B)");
     out.push(
       table(
-        ["clients", "tasks", "published", "reconnected", "gave up", "caught up in s", "lost", "dup"],
+        ["clients", "tasks", "published", "reconnected", "retries", "gave up", "caught up in s (p50 / p90 / all)", "lost", "dup"],
         [
           [
             int(s.clients),
             int(s.tasks),
             int(s.published),
             int(s.reconnected),
+            int(s.retries),
             int(s.gaveUp),
-            s.allCaughtUp ? f(s.caughtUpSeconds, 2) : `not all (${f(s.caughtUpSeconds, 2)})`,
+            `${f(s.caughtUpP50Seconds, 2)} / ${f(s.caughtUpP90Seconds, 2)} / ${s.allCaughtUp ? f(s.caughtUpSeconds, 2) : `not all (${f(s.caughtUpSeconds, 2)})`}`,
             int(s.lost),
             int(s.duplicates),
           ],

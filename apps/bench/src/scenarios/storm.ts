@@ -12,6 +12,11 @@ export interface StormResult {
   gaveUp: number;
   /** From SIGKILL of gateway A until the last client had everything up to its subscribe ack on B. */
   caughtUpSeconds: number;
+  /** Half and 90 % of the clients were caught up this long after the kill. */
+  caughtUpP50Seconds: number;
+  caughtUpP90Seconds: number;
+  /** Reconnect attempts that failed and were tried again (with backoff). */
+  retries: number;
   allCaughtUp: boolean;
   lost: number;
   duplicates: number;
@@ -58,15 +63,27 @@ export async function runStorm(o: BenchOptions, redisUrl: string, log: (s: strin
       reconnected: s.reconnected,
       gaveUp: s.gaveUp,
       caughtUpSeconds: s.lastCaughtUpUs > 0 ? (s.lastCaughtUpUs - killUs) / 1e6 : Number.NaN,
+      caughtUpP50Seconds: quantileSeconds(s.caughtUpUs, 0.5, killUs),
+      caughtUpP90Seconds: quantileSeconds(s.caughtUpUs, 0.9, killUs),
+      retries: s.retries,
       allCaughtUp: caughtUp && s.caughtUp === clients,
       lost,
       duplicates: s.dups,
     };
-    log(`storm: ${s.reconnected}/${clients} reconnected, caught up in ${result.caughtUpSeconds.toFixed(2)} s, lost ${lost}, dup ${s.dups}`);
+    log(
+      `storm: ${s.reconnected}/${clients} reconnected (${s.retries} retries), caught up in ${result.caughtUpSeconds.toFixed(2)} s (p50 ${result.caughtUpP50Seconds.toFixed(2)}, p90 ${result.caughtUpP90Seconds.toFixed(2)}), lost ${lost}, dup ${s.dups}`,
+    );
     return result;
   } finally {
     redis.disconnect();
     await pool.stop().catch(() => {});
     await system.stop().catch(() => {});
   }
+}
+
+/** The `q` quantile of caught-up times, in seconds after `fromUs`. */
+function quantileSeconds(timesUs: number[], q: number, fromUs: number): number {
+  if (timesUs.length === 0) return Number.NaN;
+  const sorted = [...timesUs].sort((a, b) => a - b);
+  return ((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number) - fromUs) / 1e6;
 }

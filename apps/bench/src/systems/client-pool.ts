@@ -98,6 +98,8 @@ export class ClientPool {
       caughtUp: sum((s) => s.caughtUp),
       gaveUp: sum((s) => s.gaveUp),
       lastCaughtUpUs: max((s) => s.lastCaughtUpUs),
+      caughtUpUs: all.flatMap((s) => s.caughtUpUs),
+      retries: sum((s) => s.retries),
       rss: sum((s) => s.rss),
       hist,
     };
