@@ -135,6 +135,7 @@ describe("slow consumers", () => {
       else if (msg.startsWith('42["event"')) {
         seqs.push((JSON.parse(msg.slice(2)) as [string, EventEnvelope])[1].seq);
         tcp().pause();
+        // Pacing, not waiting: being slower than the replay is what this reader is for.
         setTimeout(() => tcp().resume(), 20);
       }
     });

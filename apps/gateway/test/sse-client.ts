@@ -104,6 +104,7 @@ export class SseStream {
           nl = buffer.indexOf("\n");
         }
         for (const w of this.waiters.splice(0)) w();
+        // Pacing, not waiting: a slow reader (readDelayMs) is slow on purpose.
         if (init.readDelayMs) await new Promise((resolve) => setTimeout(resolve, init.readDelayMs));
       }
     } catch (err) {

@@ -4,7 +4,7 @@ import type { ErrorCode } from "@agentcast/protocol";
 import type { Namespace } from "socket.io";
 import { joinRoomAs, leaveRoomAs } from "../socketio/internals.js";
 import type { OutboundEvent } from "../subscriptions/outbound-event.js";
-import type { Viewer } from "../subscriptions/viewer.js";
+import { hasRoomForPage, type Viewer } from "../subscriptions/viewer.js";
 
 /** How one HTTP streaming protocol writes what a subscription delivers (plain SSE, AG-UI, the AI SDK's UI message stream). */
 export interface StreamFormat {
@@ -66,8 +66,7 @@ export class HttpStreamViewer implements Viewer {
     return this.opts.res.writableLength;
   }
   hasRoomFor(bytes: number): boolean {
-    const unsent = this.opts.res.writableLength;
-    return unsent === 0 || unsent + bytes <= this.opts.maxOutboundBytes / 2;
+    return hasRoomForPage(this.opts.res.writableLength, bytes, this.opts.maxOutboundBytes);
   }
   write(event: OutboundEvent): void {
     const bytes = this.opts.format.event(event);

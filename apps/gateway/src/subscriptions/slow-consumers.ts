@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Socket } from "socket.io";
 import { closeWithin, unsentBytes } from "../socketio/internals.js";
+import { hasRoomForPage } from "./viewer.js";
 
 export interface SlowConsumerOptions {
   /** A socket with more unsent bytes than this is closed (it resumes from history). */
@@ -27,8 +28,7 @@ export class SlowConsumers {
 
   /** See `Viewer.hasRoomFor`. */
   hasRoomFor(socket: Socket, bytes: number): boolean {
-    const unsent = unsentBytes(socket);
-    return unsent === 0 || unsent + bytes <= this.opts.maxOutboundBytes / 2;
+    return hasRoomForPage(unsentBytes(socket), bytes, this.opts.maxOutboundBytes);
   }
 
   close(socket: Socket): void {

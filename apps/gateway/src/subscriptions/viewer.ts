@@ -35,3 +35,8 @@ export interface Viewer {
   /** Delivery cannot go on (history unreadable, a resync failed): close so the client resumes from its last seq. */
   disconnect(): void;
 }
+
+/** `Viewer.hasRoomFor`'s rule, the same for every kind of viewer: within half the outbound bound, or nothing unsent. */
+export function hasRoomForPage(unsent: number, bytes: number, maxOutboundBytes: number): boolean {
+  return unsent === 0 || unsent + bytes <= maxOutboundBytes / 2;
+}
