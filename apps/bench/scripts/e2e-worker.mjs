@@ -10,6 +10,8 @@
 //     [--seconds 20] [--rounds 3] [--workers 1] [--concurrency <WORKER_CONCURRENCY; default: the worker's>]
 //     [--profile <dir>: the workers write V8 CPU profiles there]
 // (after `npm run build`, in this checkout and in the base one.)
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -37,6 +39,13 @@ const ROUNDS = Number(values.rounds);
 const WORKERS = Number(values.workers);
 const here = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const builds = [{ name: "this", root: here }, ...(values.base ? [{ name: "base", root: resolve(values.base) }] : [])];
+
+/** CPU seconds the whole machine spent busy (every core, every process, the kernel), from /proc/stat. */
+function machineBusySeconds() {
+  // cpu user nice system idle iowait irq softirq steal, in USER_HZ (100 per second on Linux).
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
+  return (f[1] + f[2] + f[3] + f[6] + f[7] + f[8]) / 100;
+}
 
 const TERMINAL = new Set(["agent_completed", "agent_error", "agent_cancelled"]);
 
@@ -99,10 +108,17 @@ async function runOnce(build) {
       const info = await probe.info("cpu");
       return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1]);
     };
+    // Script calls Redis ran (EVALSHA, and EVAL when a script is loaded): how many events one call carries.
+    const scriptCalls = async () =>
+      [...(await probe.info("commandstats")).matchAll(/cmdstat_eval(?:sha)?:calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
     const cpuOf = async () => ({
       gateways: (await Promise.all(gateways.map((g) => cpuSecondsOf(g.child.pid)))).reduce((a, b) => a + b, 0),
       workers: (await Promise.all(workers.map((w) => cpuSecondsOf(w.child.pid)))).reduce((a, b) => a + b, 0),
       redis: await redisCpu(),
+      // This process: the 200 clients, which share the machine with what is measured.
+      clients: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+      machine: machineBusySeconds(),
+      scripts: await scriptCalls(),
     });
     const cpuBefore = await cpuOf();
     const deadline = Date.now() + SECONDS * 1_000;
@@ -165,10 +181,28 @@ async function runOnce(build) {
     const cpuAfter = await cpuOf();
     probe.disconnect();
     const usPerEvent = (role) => ((cpuAfter[role] - cpuBefore[role]) * 1e6) / events;
-    const cpu = { gateways: usPerEvent("gateways"), workers: usPerEvent("workers"), redis: usPerEvent("redis") };
+    const cpu = {
+      gateways: usPerEvent("gateways"),
+      workers: usPerEvent("workers"),
+      redis: usPerEvent("redis"),
+      clients: usPerEvent("clients"),
+    };
+    const busy = (cpuAfter.machine - cpuBefore.machine) / seconds / cpus().length;
+    const eventsPerScriptCall = events / Math.max(1, cpuAfter.scripts - cpuBefore.scripts);
     latencies.sort((a, b) => a - b);
     const q = (f) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? 0;
-    return { eventsPerSec: events / seconds, runsPerSec: runs / seconds, p50: q(0.5), p99: q(0.99), lost, duplicates, failedRuns, cpu };
+    return {
+      eventsPerSec: events / seconds,
+      runsPerSec: runs / seconds,
+      p50: q(0.5),
+      p99: q(0.99),
+      lost,
+      duplicates,
+      failedRuns,
+      cpu,
+      busy,
+      eventsPerScriptCall,
+    };
   } finally {
     for (const s of sockets) s.disconnect();
     for (const w of workers) await w.stop();
@@ -184,18 +218,18 @@ for (let round = 1; round <= ROUNDS; round++) {
     const r = await runOnce(build);
     results.get(build.name).push(r);
     process.stderr.write(
-      `round ${round} ${build.name}: ${Math.round(r.eventsPerSec)} events/s, ${r.runsPerSec.toFixed(1)} runs/s, p50 ${r.p50} ms, p99 ${r.p99} ms, lost ${r.lost}, dup ${r.duplicates}, failed runs ${r.failedRuns}; CPU µs/event: gateways ${r.cpu.gateways.toFixed(1)}, workers ${r.cpu.workers.toFixed(1)}, redis ${r.cpu.redis.toFixed(1)}\n`,
+      `round ${round} ${build.name}: ${Math.round(r.eventsPerSec)} events/s, ${r.runsPerSec.toFixed(1)} runs/s, p50 ${r.p50} ms, p99 ${r.p99} ms, lost ${r.lost}, dup ${r.duplicates}, failed runs ${r.failedRuns}; CPU µs/event: gateways ${r.cpu.gateways.toFixed(1)}, workers ${r.cpu.workers.toFixed(1)}, redis ${r.cpu.redis.toFixed(1)}, clients ${r.cpu.clients.toFixed(1)}; machine ${Math.round(100 * r.busy)} % busy; ${r.eventsPerScriptCall.toFixed(1)} events per script call\n`,
     );
   }
 }
 const cell = (runs, f) => runs.map(f).join(" / ");
 process.stdout.write(
   `\n${CLIENTS} clients over 2 gateways, ${WORKERS} worker(s)${values.concurrency ? ` × WORKER_CONCURRENCY ${values.concurrency}` : ""}, runs of ${TOOLS} tool calls, ${SECONDS} s per run\n\n` +
-    "| build | events/s | runs/s | p50 / p99 ms | lost / dup / failed runs | CPU µs/event: gateways / workers / Redis |\n| --- | --- | --- | --- | --- | --- |\n",
+    "| build | events/s | runs/s | p50 / p99 ms | lost / dup / failed runs | CPU µs/event: gateways / workers / Redis / clients | machine busy | events per script call |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
 );
 for (const b of builds) {
   const runs = results.get(b.name);
   process.stdout.write(
-    `| ${b.name} (${b.root}) | ${cell(runs, (r) => Math.round(r.eventsPerSec))} | ${cell(runs, (r) => r.runsPerSec.toFixed(1))} | ${cell(runs, (r) => `${r.p50}/${r.p99}`)} | ${cell(runs, (r) => `${r.lost}/${r.duplicates}/${r.failedRuns}`)} | ${cell(runs, (r) => `${r.cpu.gateways.toFixed(0)}/${r.cpu.workers.toFixed(0)}/${r.cpu.redis.toFixed(0)}`)} |\n`,
+    `| ${b.name} (${b.root}) | ${cell(runs, (r) => Math.round(r.eventsPerSec))} | ${cell(runs, (r) => r.runsPerSec.toFixed(1))} | ${cell(runs, (r) => `${r.p50}/${r.p99}`)} | ${cell(runs, (r) => `${r.lost}/${r.duplicates}/${r.failedRuns}`)} | ${cell(runs, (r) => `${r.cpu.gateways.toFixed(0)}/${r.cpu.workers.toFixed(0)}/${r.cpu.redis.toFixed(0)}/${r.cpu.clients.toFixed(0)}`)} | ${cell(runs, (r) => `${Math.round(100 * r.busy)} %`)} | ${cell(runs, (r) => r.eventsPerScriptCall.toFixed(1))} |\n`,
   );
 }

@@ -1,7 +1,7 @@
 --[[
   Take over a running run whose worker stopped (BullMQ handed its job to another worker): the caller
   becomes the run's owner, so the previous execution, should it still be alive, is fenced off
-  (publish-event-4.lua refuses its events), and continues the run at its next index.
+  (publish-events-n.lua refuses its events), and continues the run at its next index.
 
   Input:
     KEYS[1] task hash

@@ -2,36 +2,19 @@ import { readFileSync } from "node:fs";
 import type { RedisClient } from "./redis-connection.js";
 
 /**
- * The Lua scripts in `packages/store/lua/`, one per file named `<name>-<numberOfKeys>.lua` and opened by a
- * comment block listing its KEYS, ARGV and outputs (as BullMQ does). Each is defined on a client as the
+ * The Lua scripts in `packages/store/lua/`, one per file named `<name>-<numberOfKeys>.lua` (`-n.lua`: a
+ * variable number, which the caller passes first) and opened by a comment block listing its KEYS, ARGV and
+ * outputs (as BullMQ does). Each is defined on a client as the
  * command `ac<Name>` (ioredis runs it with EVALSHA and falls back to EVAL when Redis does not know it).
  * Each signature is `(...KEYS, ...ARGV)`, in the order of the file's header.
  */
 export interface LuaScripts {
-  acPublishEvent(
-    task: string,
-    events: string,
-    question: string,
-    snapshots: string,
-    runId: string,
-    type: string,
-    envHead: string,
-    envTail: string,
-    frameHead: string,
-    frameTail: string,
-    channel: string,
-    maxLen: number,
-    ttlSeconds: number,
-    nowMs: number,
-    questionId: string,
-    finalStatus: string,
-    owner: string,
-    index: number | "",
-    /** '1': SPUBLISH in the script; '': append only, the caller publishes. */
-    live: "1" | "",
-    /** Bytes (envelopes in the stream and the snapshots) above which the caller compacts; 0 = no byte bound. */
-    maxBytes: number,
-  ): Promise<[seq: number, receivers: number, overBound?: 0 | 1]>;
+  /**
+   * publish-events-n.lua: `numberOfKeys` (4 per event), then the events' keys (task, events, question,
+   * snapshots each), then their arguments (16 each, see the script's header). Answers three numbers per
+   * event: seq, code, over.
+   */
+  acPublishEvents(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number[]>;
   acCompactHistory(
     task: string,
     events: string,
@@ -95,7 +78,7 @@ export type ScriptedRedis = RedisClient & LuaScripts;
 
 /** Command name → file in `lua/`; the number before `.lua` is the script's number of KEYS. */
 export const LUA_SCRIPT_FILES: Readonly<Record<ScriptName, string>> = {
-  acPublishEvent: "publish-event-4.lua",
+  acPublishEvents: "publish-events-n.lua",
   acCompactHistory: "compact-history-3.lua",
   acAppendTurn: "append-turn-2.lua",
   acCreateTask: "create-task-1.lua",
@@ -117,7 +100,8 @@ export const LUA_DIR = new URL("../lua/", import.meta.url);
 export interface LuaScript {
   name: ScriptName;
   file: string;
-  numberOfKeys: number;
+  /** undefined: variable (`-n.lua`), the caller passes it first. */
+  numberOfKeys: number | undefined;
   lua: string;
 }
 
@@ -126,9 +110,10 @@ let loaded: readonly LuaScript[] | undefined;
 /** Every script, read from disk once per process. */
 export function luaScripts(): readonly LuaScript[] {
   loaded ??= Object.entries(LUA_SCRIPT_FILES).map(([name, file]) => {
-    const keys = /-(\d+)\.lua$/.exec(file)?.[1];
-    if (keys === undefined) throw new Error(`lua/${file}: the file name must end with -<numberOfKeys>.lua`);
-    return { name: name as ScriptName, file, numberOfKeys: Number(keys), lua: readFileSync(new URL(file, LUA_DIR), "utf8") };
+    const keys = /-(\d+|n)\.lua$/.exec(file)?.[1];
+    if (keys === undefined) throw new Error(`lua/${file}: the file name must end with -<numberOfKeys>.lua or -n.lua`);
+    const numberOfKeys = keys === "n" ? undefined : Number(keys);
+    return { name: name as ScriptName, file, numberOfKeys, lua: readFileSync(new URL(file, LUA_DIR), "utf8") };
   });
   return loaded;
 }
@@ -137,7 +122,7 @@ export function luaScripts(): readonly LuaScript[] {
 export function withLuaScripts(redis: RedisClient): ScriptedRedis {
   const commands = redis as unknown as Record<string, unknown>;
   for (const { name, numberOfKeys, lua } of luaScripts()) {
-    if (typeof commands[name] !== "function") redis.defineCommand(name, { numberOfKeys, lua });
+    if (typeof commands[name] !== "function") redis.defineCommand(name, numberOfKeys === undefined ? { lua } : { numberOfKeys, lua });
   }
   return redis as ScriptedRedis;
 }

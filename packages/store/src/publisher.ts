@@ -3,6 +3,7 @@ import { type Compaction, compactHistory } from "./history-compaction.js";
 import { keySlot } from "./key-slot.js";
 import type { Keys } from "./keys.js";
 import { type ScriptedRedis, withLuaScripts } from "./lua-scripts.js";
+import { PublishBatches, type ScriptEvent, type ScriptReply } from "./publish-batches.js";
 import { isCluster, type RedisClient } from "./redis-connection.js";
 import { ReplicaWaits } from "./replica-waits.js";
 import { refusalOf, StaleRunError } from "./stale-run-error.js";
@@ -42,7 +43,7 @@ export interface EventToPublish<T extends EventType = EventType> {
   /**
    * Where the event stands in its run: the owner token of the run's execution and the event's index
    * (0 = agent_started). The script publishes each index once per owner and fences off other owners,
-   * so a resend is safe (lua/publish-event-4.lua). Without it the event is appended unfenced (tests,
+   * so a resend is safe (lua/publish-events-n.lua). Without it the event is appended unfenced (tests,
    * the benchmark) and tried once.
    */
   position?: RunPosition;
@@ -76,11 +77,13 @@ export interface Published {
 /**
  * Publishes agent events: one atomic script assigns seq, appends to history and SPUBLISHes to the
  * task room in the sharded adapter's format (see wire.ts) — or, with `waitReplicas`, appends, waits
- * for that many replicas to have the event, then SPUBLISHes it.
+ * for that many replicas to have the event, then SPUBLISHes it. Events published at the same time (the
+ * runs of a worker) share script calls (publish-batches.ts); each still gets its own answer.
  */
 export class EventPublisher {
   private readonly redis: ScriptedRedis;
   private readonly waits: ReplicaWaits;
+  private readonly batches: PublishBatches;
   /** Per master (`host:port`, or `single`): until when its events are published without waiting (its last wait timed out). */
   private readonly unwaitedUntil = new Map<string, number>();
   constructor(
@@ -89,6 +92,7 @@ export class EventPublisher {
   ) {
     this.redis = withLuaScripts(redis);
     this.waits = new ReplicaWaits(redis, opts.waitTimeoutMs ?? 100);
+    this.batches = new PublishBatches(this.redis);
   }
 
   async publish<T extends EventType>(event: EventToPublish<T>): Promise<Published> {
@@ -102,12 +106,9 @@ export class EventPublisher {
     // The envelope's JSON split around seq, which only the script knows (wire.ts: head + seq + tail).
     const { head: envHead, tail: envTail } = envelopeParts({ type, ts, id, taskId, runId, userId, data });
     const frame = broadcastFrame(taskRoom(taskId), "event", this.opts.channelPrefix ?? DEFAULT_CHANNEL_PREFIX);
-    const append = () =>
-      this.redis.acPublishEvent(
-        keys.task(taskId),
-        keys.events(taskId),
-        keys.question(taskId),
-        keys.snapshots(taskId),
+    const script: ScriptEvent = {
+      keys: [keys.task(taskId), keys.events(taskId), keys.question(taskId), keys.snapshots(taskId)],
+      args: [
         runId,
         type,
         envHead,
@@ -124,7 +125,15 @@ export class EventPublisher {
         position?.index ?? "",
         waitReplicas > 0 ? "" : "1",
         this.opts.historyMaxBytes ?? 0,
-      );
+      ],
+    };
+    // Events published live share script calls (publish-batches.ts); one that waits for replicas goes
+    // alone, since its WAIT would hold every event of a shared call.
+    const append = async (): Promise<ScriptReply> => {
+      if (waitReplicas === 0) return this.batches.send(script);
+      const [seq = 0, code = 0, over = 0] = await this.redis.acPublishEvents(4, ...script.keys, ...script.args);
+      return [seq, code, over];
+    };
     // Waiting: append, WAIT on the same connection (the slot's master; one WAIT for every event appended
     // meanwhile, see ReplicaWaits), then SPUBLISH. A failure anywhere retries the whole step: the script
     // answers a position already appended with its seq. A resend (-3) is published again either way:

@@ -23,7 +23,7 @@ export class StaleRunError extends Error {
   }
 }
 
-/** The script's refusal codes (see lua/publish-event-4.lua, lua/claim-run-1.lua). */
+/** The script's refusal codes (see lua/publish-events-n.lua, lua/claim-run-1.lua). */
 const REFUSALS: Readonly<Record<number, StaleRunReason>> = {
   [-1]: "superseded",
   [-2]: "ended",

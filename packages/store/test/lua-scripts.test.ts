@@ -1,4 +1,4 @@
-// Every Lua script lives in lua/<name>-<numberOfKeys>.lua with a header that names its KEYS, ARGV and
+// Every Lua script lives in lua/<name>-<numberOfKeys>.lua (or -n.lua: a variable number) with a header that names its KEYS, ARGV and
 // outputs; one loader defines them all. This pins the layout and loads each script into a real Redis.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -55,12 +55,29 @@ describe("lua/*.lua", () => {
       const header = opening?.[1];
       expect(header, `${file} opens with a --[[ ... ]] header`).toBeDefined();
       const body = text.slice(opening?.[0].length);
-      const keyCount = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
-      expect(indices(header as string, "KEYS")).toEqual(oneTo(keyCount));
-      expect(indices(body, "KEYS").every((k) => k <= keyCount)).toBe(true);
-      const argv = indices(header as string, "ARGV");
-      expect(argv).toEqual(oneTo(argv.length));
-      expect(indices(body, "ARGV").every((a) => argv.includes(a))).toBe(true);
+      const count = /-(\d+|n)\.lua$/.exec(file)?.[1];
+      if (count === "n") {
+        // A variable number of keys, in groups: the header names a group's keys k1.. and arguments a1..,
+        // and the body reads them at an offset (KEYS[k + n], ARGV[a + n]) within those.
+        const named = (prefix: string) =>
+          [...(header as string).matchAll(new RegExp(`\\n {4}${prefix}(\\d+) `, "g"))].map((m) => Number(m[1]));
+        const read = (name: string, at: string) =>
+          [...new Set([...body.matchAll(new RegExp(`${name}\\[${at} \\+ (\\d+)\\]`, "g"))].map((m) => Number(m[1])))].sort((x, y) => x - y);
+        expect(named("k").length).toBeGreaterThan(0);
+        expect(named("k")).toEqual(oneTo(named("k").length));
+        expect(named("a")).toEqual(oneTo(named("a").length));
+        expect(read("KEYS", "k")).toEqual(named("k"));
+        expect(read("ARGV", "a").every((n) => named("a").includes(n))).toBe(true);
+        expect(indices(body, "KEYS")).toEqual([]);
+        expect(indices(body, "ARGV")).toEqual([]);
+      } else {
+        const keyCount = Number(count);
+        expect(indices(header as string, "KEYS")).toEqual(oneTo(keyCount));
+        expect(indices(body, "KEYS").every((k) => k <= keyCount)).toBe(true);
+        const argv = indices(header as string, "ARGV");
+        expect(argv).toEqual(oneTo(argv.length));
+        expect(indices(body, "ARGV").every((a) => argv.includes(a))).toBe(true);
+      }
       expect(header).toMatch(/\n {2}Input:\n/);
       expect(header).toMatch(/\n {2}Output:\n/);
     },

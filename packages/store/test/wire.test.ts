@@ -135,12 +135,14 @@ describe("publisher ↔ installed sharded adapter", () => {
       "",
       "w1",
       1,
+      "1",
+      0,
     ];
-    const scripted = cmd as unknown as { acPublishEvent(...a: unknown[]): Promise<[number, number]> };
-    const first = await scripted.acPublishEvent(...args);
-    const retry = await scripted.acPublishEvent(...args);
+    const scripted = cmd as unknown as { acPublishEvents(...a: unknown[]): Promise<number[]> };
+    const first = await scripted.acPublishEvents(4, ...args);
+    const retry = await scripted.acPublishEvents(4, ...args);
     expect(first[0]).toBe(2);
-    expect(retry).toEqual([2, -3]);
+    expect(retry).toEqual([2, -3, 0]);
     expect(await cmd.xlen(keys.events(taskId))).toBe(2);
   });
 });

@@ -50,7 +50,7 @@ const MAX_REPAIRS_PER_EVENT = 3;
  * checking the run rules, publishing and applying the event are one step that no other event of the run
  * can interleave with. Each event carries this execution's owner token (random per job attempt) and its
  * index in the run; the publish script publishes each index once and refuses other owners, so a resend is
- * never a second copy and a zombie execution cannot publish (lua/publish-event-4.lua).
+ * never a second copy and a zombie execution cannot publish (lua/publish-events-n.lua).
  *
  * A Redis failover can lose the run's last events (replication is asynchronous): the promoted replica
  * then answers `out_of_order` with the index it expects. The execution re-sends the events it still
