@@ -11,7 +11,7 @@ export const workerConfigSchema = z
     // RUN_QUEUE_SHARDS: one section, shared with the gateway (packages/store/src/redis-config.ts).
     ...redisConfigShape,
     /** WORKER_CONCURRENCY: runs executed at once by this process (split evenly over RUN_QUEUE_SHARDS queues). */
-    WORKER_CONCURRENCY: z.coerce.number().int().min(1, "must be at least 1").max(1000).default(16),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1, "must be at least 1").max(1000).default(64),
     /** AGENT: which agent runs the jobs (default: `llm` when LLM_BASE_URL is set, else `demo`). */
     AGENT: z
       .string()
